@@ -1,0 +1,3 @@
+from ycecli.cli.app import main
+
+main()

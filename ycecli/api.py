@@ -1,0 +1,568 @@
+"""The Python facade: what a script author imports.
+
+    from ycecli.api import Yce
+
+    with Yce() as yce:                      # the default profile, or YCE_* variables
+        result = yce.run("enhance", "photo.jpg", {"scale": 2}, output="out.jpg")
+        print(result.files, result.dst_ids)
+
+Progress is reported through `on_event(Event)`; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ycecli import journal as jr
+from ycecli.config import Paths, Profile, load_profile
+from ycecli.errors import InvalidInput, OutputExists, TaskTimeout, YceError
+from ycecli.features import Feature, InputSpec, get_feature
+
+
+@dataclass
+class Event:
+    """One thing worth telling the user about. `kind` is one of: "upload", "submitted",
+    "status", "download", "wait", "done", "info"."""
+
+    kind: str
+    label: str = ""
+    done: int | None = None
+    total: int | None = None
+    status: str | None = None
+    task_id: str | None = None
+    elapsed: float | None = None
+    message: str | None = None
+
+
+EventCallback = Callable[[Event], None]
+
+
+@dataclass
+class TaskResult:
+    """What one task produced; `to_dict` is the object `--json` prints."""
+
+    feature: str
+    input: str
+    task_id: str | None = None
+    status: str = "pending"
+    request_id: int | None = None
+    files: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    dst_ids: list[str] = field(default_factory=list)
+    data: list[dict] = field(default_factory=list)
+    error: str | None = None
+    error_message: str | None = None
+    exit_status: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """A user's input: a local file, an http(s) URL, or an existing file id."""
+
+    text: str
+    path: Path | None = None
+    url: str | None = None
+    file_id: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> InputRef:
+        if text.startswith("id:"):
+            file_id = text[3:]
+            if not file_id:
+                raise InvalidInput("id: needs a file id after it, e.g. id:<dst_id>")
+            return cls(text, file_id=file_id)
+        if text.startswith(("http://", "https://")):
+            return cls(text, url=text)
+        return cls(text, path=Path(text).expanduser())
+
+    @property
+    def stem(self) -> str:
+        if self.path is not None:
+            return self.path.stem
+        if self.url is not None:
+            name = Path(unquote(urlsplit(self.url).path)).stem
+            return _safe_name(name) or "download"
+        digest = hashlib.sha256((self.file_id or "").encode()).hexdigest()[:10]
+        return f"id-{digest}"
+
+    @property
+    def suffix(self) -> str:
+        source = self.path.name if self.path else urlsplit(self.url or "").path
+        suffix = Path(source).suffix.lower()
+        return suffix if suffix in (".jpg", ".jpeg", ".png", ".mp4", ".mov") else ""
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:80]
+
+
+RESULT_SUFFIX = {"zip": ".zip", "json": ".json", "video": ".mp4", "image": ".jpg"}
+CONTENT_SUFFIX = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "video/mp4": ".mp4",
+    "application/zip": ".zip",
+}
+
+
+@dataclass
+class Job:
+    """One task to run: its inputs resolved and checked, its output planned."""
+
+    label: str
+    refs: dict[str, list[InputRef]]
+    target: Path | None  # the first result's path; later ones get _2, _3 ...
+    target_given: bool  # the user named this exact file with -o
+
+
+class Yce:
+    """A session with one account. Use as a context manager, or call close()."""
+
+    def __init__(
+        self,
+        profile: Profile | str | None = None,
+        *,
+        paths: Paths | None = None,
+        client: Any = None,
+    ) -> None:
+        self.paths = paths or Paths.from_env()
+        if isinstance(profile, Profile):
+            self.profile = profile
+        else:
+            self.profile = load_profile(profile, paths=self.paths)
+        self._client = client
+        self._journal: jr.Journal | None = None
+        self._tmp: Path | None = None
+
+    # -- plumbing --------------------------------------------------------------
+
+    @property
+    def client(self):
+        if self._client is None:
+            from ycecli.client import Client
+
+            self._client = Client(self.profile, self.paths)
+        return self._client
+
+    @property
+    def journal(self) -> jr.Journal:
+        if self._journal is None:
+            self._journal = jr.Journal.in_state_dir(self.paths.state_dir)
+        return self._journal
+
+    def account(self, feature: Feature) -> str:
+        if feature.generation == "v2":
+            digest = hashlib.sha256((self.profile.api_key or "").encode()).hexdigest()[:16]
+            return f"v2:{digest}@{self.profile.api_base_v2}"
+        return f"v1:{self.profile.client_id}@{self.profile.api_base}"
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._journal is not None:
+            self._journal.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Yce:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _tmpdir(self) -> Path:
+        if self._tmp is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="yce-"))
+        return self._tmp
+
+    # -- planning: everything that can fail before a unit is spent -------------
+
+    def plan(
+        self,
+        feature: Feature | str,
+        inputs: Iterable[str] | str,
+        *,
+        extra_inputs: Mapping[str, Iterable[str] | str] | None = None,
+        output: str | Path | None = None,
+        overwrite: bool = False,
+    ) -> list[Job]:
+        """Resolve and check every input and output; raise before anything is spent."""
+        feature = get_feature(feature) if isinstance(feature, str) else feature
+        primary = feature.primary_input
+        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        if not texts:
+            raise InvalidInput(f"{feature.command}: no input given")
+        shared: dict[str, list[InputRef]] = {}
+        for spec in feature.inputs:
+            if spec is primary:
+                continue
+            given = (extra_inputs or {}).get(spec.name)
+            values = [given] if isinstance(given, str) else list(given or [])
+            if not values and spec.required:
+                raise InvalidInput(f"{feature.command}: --{spec.name.replace('_', '-')} is required")
+            shared[spec.name] = [self._resolve(spec, InputRef.parse(v)) for v in values]
+
+        out_path = Path(output).expanduser() if output is not None else None
+        as_dir = out_path is not None and (
+            len(texts) > 1 or out_path.is_dir() or str(output).endswith(("/", "\\"))
+        )
+        jobs: list[Job] = []
+        seen: set[Path] = set()
+        for text in texts:
+            ref = self._resolve(primary, InputRef.parse(text))
+            target: Path | None = None
+            given = False
+            if feature.result != "json" or out_path is not None:
+                if out_path is not None and not as_dir:
+                    target, given = out_path, True
+                else:
+                    base = out_path if as_dir else Path.cwd()
+                    suffix = ref.suffix if feature.result == "image" else ""
+                    suffix = suffix or RESULT_SUFFIX[feature.result]
+                    target = base / f"{ref.stem}_{feature.command}{suffix}"
+                if target in seen:
+                    raise InvalidInput(
+                        f"{feature.command}: two inputs would both write {target}",
+                        hint="Give the inputs distinct names, or run them separately.",
+                    )
+                seen.add(target)
+                if target.exists() and not overwrite:
+                    raise OutputExists(
+                        f"{target} already exists",
+                        hint="Pass --overwrite to replace it, or choose another -o.",
+                    )
+            jobs.append(Job(label=text, refs={primary.name: [ref], **shared}, target=target,
+                            target_given=given))
+        return jobs
+
+    def _resolve(self, spec: InputSpec, ref: InputRef) -> InputRef:
+        """Fetch URL inputs to a temporary file, and check local files."""
+        from ycecli.validate import check_media
+
+        if ref.file_id is not None:
+            return ref  # an id was checked when it was first uploaded or produced
+        if ref.url is not None:
+            local = self._fetch_url(ref.url)
+            check_media(local, spec.rules, label=f"{spec.name} {ref.url} (downloaded)")
+            return InputRef(ref.text, path=local, url=ref.url)
+        check_media(ref.path, spec.rules, label=spec.name)
+        return ref
+
+    def _fetch_url(self, url: str) -> Path:
+        from ycecli.transfer import download
+
+        name = _safe_name(Path(unquote(urlsplit(url).path)).name) or "download"
+        target = self._tmpdir() / f"{len(list(self._tmpdir().iterdir()))}-{name}"
+        try:
+            return download(self.client, url, target)
+        except YceError as exc:
+            raise InvalidInput(
+                f"input {url} could not be downloaded: {exc.message}",
+                hint="Check the URL, or download it yourself and pass the file.",
+            ) from None
+
+    # -- running -----------------------------------------------------------------
+
+    def run(
+        self,
+        feature: Feature | str,
+        inputs: Iterable[str] | str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        extra_inputs: Mapping[str, Iterable[str] | str] | None = None,
+        output: str | Path | None = None,
+        overwrite: bool = False,
+        timeout: float | None = None,
+        on_event: EventCallback | None = None,
+        on_result: Callable[[TaskResult], None] | None = None,
+        raise_errors: bool = True,
+    ) -> list[TaskResult]:
+        """Run `feature` once per input. Every input and parameter is checked before
+        the first upload. With `raise_errors=False`, a failed input is reported in its
+        TaskResult and the others still run."""
+        feature = get_feature(feature) if isinstance(feature, str) else feature
+        resolved = feature.resolve_params(dict(params or {}))
+        jobs = self.plan(
+            feature, inputs, extra_inputs=extra_inputs, output=output, overwrite=overwrite
+        )
+        results = []
+        for job in jobs:
+            result = TaskResult(feature=feature.command, input=job.label)
+            try:
+                self._run_job(feature, job, resolved, result, overwrite, timeout, on_event)
+            except YceError as exc:
+                if result.status in ("pending", "running"):
+                    result.status = "error"
+                result.error = result.error or type(exc).__name__
+                result.error_message = result.error_message or exc.message
+                result.exit_status = int(exc.exit_status)
+                if on_result:
+                    on_result(result)
+                if raise_errors:
+                    exc.result = result  # type: ignore[attr-defined]
+                    raise
+                results.append(result)
+                continue
+            if on_result:
+                on_result(result)
+            results.append(result)
+        return results
+
+    def _emit(self, on_event: EventCallback | None, event: Event) -> None:
+        if on_event:
+            on_event(event)
+
+    def upload(
+        self, feature: Feature | str, spec: InputSpec | None, ref: InputRef,
+        on_event: EventCallback | None = None,
+    ) -> str:
+        """Upload one local input and return its file id (an id: input is returned as is)."""
+        from ycecli.transfer import create_upload_slots, put_file
+        from ycecli.validate import sniff_content_type
+
+        feature = get_feature(feature) if isinstance(feature, str) else feature
+        if ref.file_id is not None:
+            return ref.file_id
+        path = ref.path
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            content_type = sniff_content_type(fh.read(32)) or "application/octet-stream"
+        name = Path(urlsplit(ref.url).path).name if ref.url else path.name
+        slot = create_upload_slots(
+            self.client,
+            feature.upload_url_path,
+            [(name or path.name, content_type, size)],
+            generation=feature.generation,
+        )[0]
+        self._emit(on_event, Event("upload", label=ref.text, done=0, total=size))
+        put_file(
+            self.client,
+            slot,
+            path,
+            lambda done, total: self._emit(
+                on_event, Event("upload", label=ref.text, done=done, total=total)
+            ),
+        )
+        return slot.file_id
+
+    def _run_job(self, feature, job, params, result, overwrite, timeout, on_event) -> None:
+        file_ids = {
+            name: [self.upload(feature, None, ref, on_event) for ref in refs]
+            for name, refs in job.refs.items()
+        }
+        account = self.account(feature)
+        request_id = self.journal.next_request_id(account)
+        result.request_id = request_id
+        body = feature.build_body(request_id, file_ids, params)
+        record = self.journal.create(
+            account=account,
+            api_base=self.client.base_url(feature.generation),
+            feature=feature.command,
+            request_id=request_id,
+            inputs=[job.label],
+            file_ids=file_ids,
+            params=dict(params),
+            outputs=[str(job.target)] if job.target else [],
+        )
+        from ycecli.errors import ApiError
+        from ycecli.tasks import submit
+
+        try:
+            task_id = submit(self.client, feature, body)
+        except ApiError as exc:
+            self.journal.update(record, state=jr.FAILED, error=exc.error_code,
+                                error_message=exc.message)
+            raise
+        result.task_id = task_id
+        result.status = "running"
+        # Recorded before the first poll: an interrupted run can be resumed by id.
+        self.journal.update(record, task_id=task_id, state=jr.RUNNING)
+        self._emit(on_event, Event("submitted", label=job.label, task_id=task_id))
+        self._finish(feature, task_id, record, job.target, job.target_given, result, overwrite,
+                     timeout, on_event, label=job.label)
+
+    def _finish(self, feature, task_id, record, target, target_given, result, overwrite,
+                timeout, on_event, *, label) -> None:
+        """Poll a submitted task to the end and fetch its results."""
+        from ycecli.errors import InvalidTaskId, TaskFailed
+        from ycecli.tasks import poll
+
+        try:
+            status = poll(
+                self.client,
+                feature,
+                task_id,
+                window=self.profile.polling_window,
+                timeout=timeout if timeout is not None else self.profile.task_timeout,
+                on_status=lambda s, t: self._emit(
+                    on_event, Event("status", label=label, status=s, task_id=task_id, elapsed=t)
+                ),
+            )
+        except TaskFailed as exc:
+            result.status = "error"
+            result.error, result.error_message = exc.error, exc.error_message
+            if record:
+                self.journal.update(record, state=jr.FAILED, error=exc.error,
+                                    error_message=exc.error_message)
+            raise
+        except TaskTimeout:
+            result.status = "timeout"
+            if record:
+                self.journal.update(record, state=jr.TIMED_OUT)
+            raise
+        except InvalidTaskId as exc:
+            result.status = "dropped"
+            if record:
+                self.journal.update(record, state=jr.DROPPED, error=exc.error_code,
+                                    error_message=exc.message)
+            raise
+        result.status = "success"
+        result.urls = [f.url for f in status.results if f.url]
+        result.dst_ids = [f.dst_id for f in status.results if f.dst_id]
+        result.data = [f.data for f in status.results]
+        if record:
+            self.journal.update(record, state=jr.SUCCEEDED, results=result.data)
+        if target is not None:
+            result.files = self._download_results(
+                feature, status.results, target, target_given, overwrite, on_event, label
+            )
+        if record:
+            self.journal.update(record, state=jr.DONE, outputs=result.files)
+        self._emit(on_event, Event("done", label=label, task_id=task_id, status="success"))
+
+    def _download_results(self, feature, files, target, target_given, overwrite, on_event,
+                          label) -> list[str]:
+        from ycecli.transfer import download
+
+        written: list[str] = []
+        with_url = [f for f in files if f.url]
+        for index, item in enumerate(with_url):
+            path = target
+            if not target_given:
+                suffix = _suffix_from_url(item.url) or target.suffix
+                path = target.with_suffix(suffix)
+            if index:
+                path = path.with_name(f"{path.stem}_{index + 1}{path.suffix}")
+            self._emit(on_event, Event("download", label=label, done=0, total=None,
+                                       message=str(path)))
+            download(
+                self.client,
+                item.url,
+                path,
+                overwrite=overwrite,
+                on_progress=lambda done, total, p=path: self._emit(
+                    on_event, Event("download", label=label, done=done, total=total,
+                                    message=str(p))
+                ),
+            )
+            written.append(str(path))
+        return written
+
+    # -- tasks by id --------------------------------------------------------------
+
+    def task_status(self, feature: Feature | str, task_id: str):
+        from ycecli.tasks import check_status
+
+        feature = get_feature(feature) if isinstance(feature, str) else feature
+        return check_status(self.client, feature, task_id)
+
+    def task_wait(
+        self,
+        feature: Feature | str,
+        task_id: str,
+        *,
+        output: str | Path | None = None,
+        overwrite: bool = False,
+        timeout: float | None = None,
+        on_event: EventCallback | None = None,
+    ) -> TaskResult:
+        """Resume polling a task by id (within its polling window) and fetch results."""
+        feature = get_feature(feature) if isinstance(feature, str) else feature
+        record = self.journal.find_task(feature.command, task_id)
+        result = TaskResult(feature=feature.command, input=(record.inputs[0] if record and
+                            record.inputs else f"task:{task_id}"), task_id=task_id,
+                            status="running", request_id=record.request_id if record else None)
+        target: Path | None = None
+        given = False
+        if output is not None:
+            target, given = Path(output).expanduser(), True
+            if target.is_dir() or str(output).endswith(("/", "\\")):
+                target, given = target / f"{feature.command}_{_safe_name(task_id)[:16]}", False
+        elif record and record.outputs:
+            target = Path(record.outputs[0])
+        elif feature.result != "json":
+            digest = hashlib.sha256(task_id.encode()).hexdigest()[:10]
+            target = Path.cwd() / f"task-{digest}_{feature.command}{RESULT_SUFFIX[feature.result]}"
+        if target is not None and not target.suffix and feature.result != "json":
+            target = target.with_suffix(RESULT_SUFFIX[feature.result])
+        if target is not None and target.exists() and not overwrite:
+            raise OutputExists(f"{target} already exists",
+                               hint="Pass --overwrite to replace it, or choose another -o.")
+        try:
+            self._finish(feature, task_id, record.id if record else None, target, given, result,
+                         overwrite, timeout, on_event, label=result.input)
+        except YceError as exc:
+            exc.result = result  # type: ignore[attr-defined]
+            raise
+        return result
+
+    def task_list(self, *, limit: int = 50, open_only: bool = False) -> list[jr.TaskRecord]:
+        return self.journal.list(limit=limit, open_only=open_only)
+
+    # -- units ----------------------------------------------------------------------
+
+    def units(self) -> dict[str, Any]:
+        """Balance per unit lot (003:593) and their total."""
+        reply = self.client.call("GET", "/s2s/v1.0/client/credit")
+        lots = reply.get("results") or []
+        return {"total": sum(int(lot.get("amount") or 0) for lot in lots), "lots": lots}
+
+    def units_history(
+        self, *, page_size: int = 20, starting_token: str | int | None = None
+    ) -> dict[str, Any]:
+        """One page of unit history (003:665); pass `next_token` back for the next."""
+        if not 1 <= page_size <= 30:
+            raise InvalidInput(
+                f"--page-size {page_size} is out of range", hint="It must be 1..30 (003:665)."
+            )
+        query: dict[str, Any] = {"page_size": page_size}
+        if starting_token is not None:
+            query["starting_token"] = str(starting_token)
+        reply = self.client.call("GET", "/s2s/v1.0/client/credit/history", params=query)
+        result = reply.get("result") or {}
+        return {"history": result.get("history") or [], "next_token": result.get("next_token")}
+
+    def auth_check(self) -> dict[str, Any]:
+        """Prove the v1 credentials work: get a token, then read the balance."""
+        started = time.monotonic()
+        self.client.v1_auth.invalidate()
+        self.client.v1_auth.token()
+        units = self.units()
+        return {
+            "profile": self.profile.name,
+            "api_base": self.profile.api_base,
+            "client_id": self.profile.client_id,
+            "token": "ok",
+            "units": units["total"],
+            "seconds": round(time.monotonic() - started, 3),
+        }
+
+
+def _suffix_from_url(url: str) -> str:
+    suffix = Path(unquote(urlsplit(url).path)).suffix.lower()
+    return {".jpeg": ".jpg"}.get(suffix, suffix) if suffix in (
+        ".jpg", ".jpeg", ".png", ".mp4", ".zip", ".json", ".webp"
+    ) else ""
+

@@ -1,0 +1,40 @@
+"""`yce auth`: prove the credentials work; forget cached tokens."""
+
+from __future__ import annotations
+
+import typer
+
+from ycecli.cli.guard import guarded
+
+app = typer.Typer(help="Check credentials and manage cached access tokens.", no_args_is_help=True)
+
+
+@app.command("check")
+@guarded
+def check(ctx: typer.Context) -> None:
+    """Get a fresh v1 access token and show the unit balance."""
+    state = ctx.obj
+    yce = state.yce()
+    info = yce.auth_check()
+    if yce.profile.has_v2:
+        info["api_key"] = "present (used by ring and earring try-on)"
+    if state.json:
+        state.reporter.data(info)
+        return
+    state.reporter.out(
+        f"ok: profile {info['profile']} at {info['api_base']}, {info['units']} units"
+    )
+
+
+@app.command("logout")
+@guarded
+def logout(ctx: typer.Context) -> None:
+    """Delete every cached access token (credentials in profiles are kept)."""
+    from ycecli.auth import TokenStore
+
+    state = ctx.obj
+    removed = TokenStore(state.paths()).drop_all()
+    if state.json:
+        state.reporter.data({"tokens_removed": removed})
+    else:
+        state.reporter.note(f"removed {removed} cached token(s)")

@@ -1,0 +1,158 @@
+"""Everything the CLI shows: results on stdout, messages and progress on stderr.
+
+- `--json`: one JSON object per task (or per answer) on stdout, nothing else there.
+- A terminal on stderr: a Rich progress display (imported only then).
+- Anything else (a pipe, a CI log): plain one-line messages, no animation.
+- `--quiet`: errors only. NO_COLOR is honoured by Rich and by the plain messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def _human_bytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"
+
+
+class Reporter:
+    def __init__(self, *, json_mode: bool = False, quiet: bool = False,
+                 progress: bool | None = None) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        if progress is None:
+            progress = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+        self.fancy = progress and not quiet
+        self._progress = None
+        self._rows: dict[str, Any] = {}
+        self._phase: dict[str, str] = {}
+
+    # -- plain lines --------------------------------------------------------------
+
+    def note(self, message: str) -> None:
+        if self.quiet:
+            return
+        if self._progress is not None:
+            self._progress.console.print(message, markup=False, highlight=False)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        self.stop()
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr, flush=True)
+
+    def data(self, obj: Any) -> None:
+        """One machine-readable object on stdout."""
+        sys.stdout.write(json.dumps(obj, default=str) + "\n")
+        sys.stdout.flush()
+
+    def out(self, text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    # -- task progress ----------------------------------------------------------
+
+    def on_event(self, event) -> None:
+        if self.quiet:
+            return
+        if self.fancy:
+            self._fancy(event)
+        else:
+            self._plain(event)
+
+    def _plain(self, event) -> None:
+        label = event.label
+        kind = event.kind
+        key = f"{label}:{kind}:{event.message or ''}"
+        if kind == "upload" and event.done == 0:
+            self.note(f"{label}: uploading {_human_bytes(event.total)}")
+        elif kind == "submitted":
+            self.note(f"{label}: task {event.task_id} submitted")
+        elif kind == "status":
+            if self._phase.get(label) != event.status:
+                self._phase[label] = event.status
+                if event.status == "running":
+                    self.note(f"{label}: running")
+                else:
+                    self.note(f"{label}: {event.status} after {event.elapsed:.1f} s")
+        elif kind == "download" and event.done == 0 and key not in self._phase:
+            self._phase[key] = "started"
+            self.note(f"{label}: downloading to {event.message}")
+        elif kind == "wait":
+            self.note(f"{label}: {event.message}")
+
+    def _ensure_progress(self):
+        if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TransferSpeedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeElapsedColumn(),
+                transient=False,
+            )
+            self._progress.start()
+        return self._progress
+
+    def _fancy(self, event) -> None:
+        progress = self._ensure_progress()
+        label = event.label
+        row = self._rows.get(label)
+        if row is None:
+            row = progress.add_task(label, total=None)
+            self._rows[label] = row
+        if event.kind == "upload":
+            progress.update(row, description=f"{label}: upload", completed=event.done or 0,
+                            total=event.total)
+        elif event.kind == "submitted":
+            progress.update(row, description=f"{label}: submitted", completed=0, total=None)
+        elif event.kind == "status":
+            progress.update(row, description=f"{label}: {event.status} {event.elapsed:.0f}s")
+        elif event.kind == "download":
+            progress.update(row, description=f"{label}: download", completed=event.done or 0,
+                            total=event.total)
+        elif event.kind == "done":
+            progress.update(row, description=f"{label}: done")
+        elif event.kind == "wait":
+            progress.console.print(f"{label}: {event.message}", markup=False)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    # -- results -------------------------------------------------------------------
+
+    def task_result(self, result) -> None:
+        """Called once per finished (or failed) task."""
+        if self.json_mode:
+            self.data(result.to_dict())
+            return
+        if result.status == "success":
+            if result.files:
+                for path in result.files:
+                    self.out(path)
+                self.note(f"{result.input}: wrote {', '.join(result.files)}")
+            elif result.dst_ids:
+                self.note(f"{result.input}: done; dst_id {', '.join(result.dst_ids)}")

@@ -1,0 +1,192 @@
+"""`yce profile`: named sets of credentials and settings in the config file.
+
+Secrets never come from argv (where `ps` and shell history would see them): they are
+read from a no-echo prompt, or from stdin with --client-secret-stdin/--api-key-stdin.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ycecli.cli.guard import guarded
+from ycecli.errors import ConfigError, InvalidInput
+
+app = typer.Typer(help="Add, list, show, select and remove profiles.", no_args_is_help=True)
+
+NameArg = Annotated[str, typer.Argument(help="Profile name.")]
+
+
+def _config(ctx: typer.Context):
+    from ycecli.config import ConfigFile
+
+    return ConfigFile.load(ctx.obj.paths().config_file)
+
+
+def _read_stdin_line(what: str) -> str:
+    line = sys.stdin.readline()
+    value = line.strip()
+    if not value:
+        raise InvalidInput(f"expected the {what} on stdin, got nothing",
+                           hint=f"Pipe it in: printf '%s\\n' \"$SECRET\" | yce profile add ...")
+    return value
+
+
+@app.command("add")
+@guarded
+def add(
+    ctx: typer.Context,
+    name: NameArg,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="v1 client_id (the 'API Key' shown in the "
+                                 "API key dialog).", show_default=False)
+    ] = None,
+    client_secret_stdin: Annotated[
+        bool, typer.Option("--client-secret-stdin", help="Read the v1 client_secret (the "
+                           "'Secret key') from the first line of stdin.")
+    ] = False,
+    api_key_stdin: Annotated[
+        bool, typer.Option("--api-key-stdin", help="Read the v2 API key from stdin (after the "
+                           "client secret, if both are piped).")
+    ] = False,
+    api_base: Annotated[
+        str | None, typer.Option("--api-base", help="v1 server root.", show_default=False)
+    ] = None,
+    api_base_v2: Annotated[
+        str | None, typer.Option("--api-base-v2", help="v2 server root.", show_default=False)
+    ] = None,
+    make_default: Annotated[
+        bool, typer.Option("--default", help="Make it the default profile.")
+    ] = False,
+) -> None:
+    """Create or update a profile. Prompts for what is missing when run in a terminal."""
+    from ycecli.auth import load_public_key
+    from ycecli.config import normalise_base
+
+    state = ctx.obj
+    cfg = _config(ctx)
+    values = dict(cfg.profiles.get(name, {}))
+    interactive = sys.stdin.isatty() and not (client_secret_stdin or api_key_stdin)
+    if client_id:
+        values["client_id"] = client_id
+    if client_secret_stdin:
+        values["client_secret"] = _read_stdin_line("client secret")
+    if api_key_stdin:
+        values["api_key"] = _read_stdin_line("API key")
+    if interactive and not values.get("client_id") and not values.get("api_key"):
+        values["client_id"] = typer.prompt("v1 client_id (blank to skip)", default="",
+                                           show_default=False) or None
+        if values["client_id"]:
+            values["client_secret"] = typer.prompt("v1 client_secret", hide_input=True)
+        key = typer.prompt("v2 API key for ring/earring try-on (blank to skip)", default="",
+                           hide_input=True, show_default=False)
+        if key:
+            values["api_key"] = key
+    elif interactive and values.get("client_id") and not values.get("client_secret"):
+        values["client_secret"] = typer.prompt("v1 client_secret", hide_input=True)
+    values = {k: v for k, v in values.items() if v}
+    if api_base:
+        values["api_base"] = normalise_base(api_base, "--api-base")
+    if api_base_v2:
+        values["api_base_v2"] = normalise_base(api_base_v2, "--api-base-v2")
+    if bool(values.get("client_id")) != bool(values.get("client_secret")):
+        raise ConfigError(
+            f"profile {name!r}: v1 needs both client_id and client_secret",
+            hint="Pass --client-id and pipe the secret with --client-secret-stdin.",
+        )
+    if values.get("client_secret"):
+        load_public_key(values["client_secret"], where="client_secret")
+    if not (values.get("client_id") or values.get("api_key")):
+        raise ConfigError(
+            f"profile {name!r} would hold no credentials",
+            hint="Give --client-id with --client-secret-stdin (v1), or --api-key-stdin (v2).",
+        )
+    cfg.profiles[name] = values
+    if make_default or not cfg.default_profile:
+        cfg.default_profile = name
+    cfg.save()
+    state.reporter.note(f"saved profile {name!r} in {cfg.path}"
+                        + (" (default)" if cfg.default_profile == name else ""))
+
+
+@app.command("list")
+@guarded
+def list_profiles(ctx: typer.Context) -> None:
+    """List profiles; the default is marked with *."""
+    state = ctx.obj
+    cfg = _config(ctx)
+    rows = []
+    for name, values in cfg.profiles.items():
+        kinds = [k for k, ok in (("v1", values.get("client_id") and values.get("client_secret")),
+                                 ("v2", values.get("api_key"))) if ok]
+        rows.append({"name": name, "default": name == cfg.default_profile, "apis": kinds})
+    if state.json:
+        for row in rows:
+            state.reporter.data(row)
+        return
+    if not rows:
+        state.reporter.note(f"no profiles in {cfg.path}; add one with `yce profile add NAME`")
+    for row in rows:
+        mark = "*" if row["default"] else " "
+        state.reporter.out(f"{mark} {row['name']}  ({', '.join(row['apis']) or 'no credentials'})")
+
+
+@app.command("show")
+@guarded
+def show(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Profile name (default: the active one).")]
+    = None,
+) -> None:
+    """Show a profile as yce resolves it (file + environment), secrets redacted."""
+    from ycecli.config import load_profile
+
+    state = ctx.obj
+    profile = load_profile(name or state.profile, paths=state.paths())
+    data = profile.redacted()
+    data["sources"] = profile.sources
+    if state.json:
+        state.reporter.data(data)
+        return
+    for key, value in data.items():
+        if key == "sources":
+            continue
+        origin = profile.sources.get(key)
+        suffix = f"   ({origin})" if origin else ""
+        state.reporter.out(f"{key}: {value if value is not None else '-'}{suffix}")
+
+
+@app.command("use")
+@guarded
+def use(ctx: typer.Context, name: NameArg) -> None:
+    """Make a profile the default."""
+    cfg = _config(ctx)
+    if name not in cfg.profiles:
+        raise ConfigError(f"no profile named {name!r} in {cfg.path}",
+                          hint="See `yce profile list`.")
+    cfg.default_profile = name
+    cfg.save()
+    ctx.obj.reporter.note(f"default profile is now {name!r}")
+
+
+@app.command("remove")
+@guarded
+def remove(ctx: typer.Context, name: NameArg) -> None:
+    """Delete a profile (and its cached token)."""
+    from ycecli.auth import TokenStore
+    from ycecli.config import DEFAULT_API_BASE
+
+    cfg = _config(ctx)
+    values = cfg.profiles.pop(name, None)
+    if values is None:
+        raise ConfigError(f"no profile named {name!r} in {cfg.path}",
+                          hint="See `yce profile list`.")
+    if cfg.default_profile == name:
+        cfg.default_profile = next(iter(cfg.profiles), None)
+    cfg.save()
+    if values.get("client_id"):
+        TokenStore(ctx.obj.paths()).drop(values.get("api_base", DEFAULT_API_BASE),
+                                          values["client_id"])
+    ctx.obj.reporter.note(f"removed profile {name!r}")

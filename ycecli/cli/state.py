@@ -1,0 +1,91 @@
+"""What the global options decide, shared by every command through ctx.obj."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ycecli.cli.output import Reporter
+
+
+@dataclass
+class State:
+    profile: str | None = None
+    sandbox: bool = False
+    json: bool = False
+    quiet: bool = False
+    debug: bool = False
+    reporter: Reporter = field(default_factory=Reporter)
+    _yce: Any = None
+    _sandbox: Any = None
+    _tmp: Path | None = None
+
+    def setup_logging(self) -> None:
+        if self.debug:
+            logging.basicConfig(
+                stream=sys.stderr, level=logging.DEBUG, format="debug: %(name)s: %(message)s"
+            )
+            # urllib3's own lines would repeat URLs unredacted.
+            logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+    def paths(self):
+        from ycecli.config import Paths
+
+        if self.sandbox:
+            return self._sandbox_paths()
+        return Paths.from_env()
+
+    def _sandbox_paths(self):
+        from ycecli.config import Paths
+
+        if self._tmp is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="yce-sandbox-run-"))
+        return Paths(
+            config_file=self._tmp / "config.yaml",
+            cache_dir=self._tmp / "cache",
+            state_dir=self._tmp / "state",
+        )
+
+    def yce(self):
+        """The API session, built on first use (commands that never call the API,
+        like --help, never import requests)."""
+        if self._yce is None:
+            from ycecli.api import Yce
+
+            if self.sandbox:
+                from ycecli.config import Profile
+                from ycecli.sandbox.server import Sandbox
+
+                self._sandbox = Sandbox().start()
+                env = self._sandbox.env()
+                profile = Profile(
+                    name="sandbox",
+                    client_id=env["YCE_CLIENT_ID"],
+                    client_secret=env["YCE_CLIENT_SECRET"],
+                    api_key=env["YCE_API_KEY"],
+                    api_base=env["YCE_API_BASE"],
+                    api_base_v2=env["YCE_API_BASE_V2"],
+                )
+                self.reporter.note(f"sandbox: local emulator at {self._sandbox.url} (no units spent)")
+                self._yce = Yce(profile, paths=self._sandbox_paths())
+            else:
+                self._yce = Yce(self.profile, paths=self.paths())
+        return self._yce
+
+    def close(self) -> None:
+        if self._yce is not None:
+            self._yce.close()
+        if self._sandbox is not None:
+            self._sandbox.stop()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"

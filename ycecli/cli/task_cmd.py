@@ -1,0 +1,82 @@
+"""`yce task`: the local journal, and picking up tasks by id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from ycecli.cli.guard import guarded
+from ycecli.cli.options import OutputOpt, OverwriteOpt, TimeoutOpt
+
+app = typer.Typer(help="List journaled tasks; check or resume one by id.", no_args_is_help=True)
+
+FeatureArg = Annotated[str, typer.Argument(help="Feature command name, e.g. enhance.")]
+TaskIdArg = Annotated[str, typer.Argument(help="The task id yce printed (quote it).")]
+
+
+@app.command("list")
+@guarded
+def list_tasks(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")]
+    = 20,
+    open_only: Annotated[bool, typer.Option("--open", help="Only tasks not finished.")] = False,
+) -> None:
+    """Show the task journal, newest first."""
+    state = ctx.obj
+    records = state.yce().task_list(limit=limit, open_only=open_only)
+    if state.json:
+        for record in records:
+            state.reporter.data(record.to_dict())
+        return
+    if not records:
+        state.reporter.note("no tasks in the journal")
+    for r in records:
+        when = datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M:%S")
+        outputs = ", ".join(r.outputs) if r.outputs else "-"
+        state.reporter.out(
+            f"{when}  {r.feature:<12} {r.state:<10} {r.task_id or '-'}  "
+            f"{', '.join(r.inputs)} -> {outputs}"
+        )
+
+
+@app.command("status")
+@guarded
+def status(ctx: typer.Context, feature: FeatureArg, task_id: TaskIdArg) -> None:
+    """Ask the API for a task's status once (this counts as a poll)."""
+    state = ctx.obj
+    result = state.yce().task_status(feature, task_id)
+    if state.json:
+        state.reporter.data({"feature": feature, "task_id": task_id, **result.raw})
+        return
+    line = f"{result.status}"
+    if result.error:
+        line += f": {result.error} {result.error_message or ''}".rstrip()
+    state.reporter.out(line)
+    for item in result.results:
+        if item.dst_id:
+            state.reporter.note(f"dst_id: {item.dst_id}")
+        if item.url:
+            state.reporter.note(f"url: {item.url}")
+
+
+@app.command("wait")
+@guarded
+def wait(
+    ctx: typer.Context,
+    feature: FeatureArg,
+    task_id: TaskIdArg,
+    output: OutputOpt = None,
+    overwrite: OverwriteOpt = False,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Resume polling a task until it ends, then download its results."""
+    state = ctx.obj
+    result = state.yce().task_wait(
+        feature, task_id, output=output, overwrite=overwrite, timeout=timeout,
+        on_event=state.reporter.on_event,
+    )
+    state.reporter.stop()
+    state.reporter.task_result(result)

@@ -1,0 +1,393 @@
+"""One HTTP client for the API and for storage: timeouts, retries, limits, typed errors.
+
+requests is imported here and only here (and only when a Client is built), so the
+CLI's help and argument parsing never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ycecli import __version__
+from ycecli.auth import AUTH_PATH, TokenStore, V1Auth, missing_credential_error
+from ycecli.config import Paths, Profile
+from ycecli.errors import (
+    ApiError,
+    AuthError,
+    InvalidTaskId,
+    NetworkError,
+    OutOfUnits,
+    RateLimited,
+)
+from ycecli.ratelimit import RateLimiter, SlidingWindow
+
+log = logging.getLogger("ycecli.http")
+
+# DESIGN.md: requests' default 16 KiB send block reaches ~0.65x curl on loopback,
+# 1 MiB reaches ~1.1x; the same holds for download chunks.
+BLOCK_SIZE = 1 << 20
+
+SENSITIVE_KEYS = {"client_secret", "id_token", "access_token", "api_key", "authorization"}
+SENSITIVE_QUERY = re.compile(r"(signature|credential|token|sig|key)", re.I)
+# The seeds document no error for an exhausted balance; match what any sensible
+# server would say, and let the sandbox use one of these.
+OUT_OF_UNITS_CODES = {"InsufficientCredit", "InsufficientUnits", "NotEnoughCredit", "CreditNotEnough"}
+OUT_OF_UNITS_TEXT = re.compile(r"(insufficient|not enough|no (more )?)\s*(unit|credit)", re.I)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # tries in all, the first included
+    base: float = 0.5  # seconds; full-jitter exponential backoff
+    cap: float = 30.0  # longest single backoff
+    retry_after_cap: float = 60.0  # longest Retry-After we honour
+    budget: float = 180.0  # total seconds of backoff one request may spend
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * (2**attempt)))
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (k, "***" if SENSITIVE_QUERY.search(k) else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
+
+
+def redact_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ("***" if k.lower() in SENSITIVE_KEYS and v else redact_json(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_json(v) for v in value]
+    return value
+
+
+def redact_headers(headers: Any) -> dict[str, str]:
+    out = {}
+    for k, v in dict(headers).items():
+        if k.lower() == "authorization":
+            scheme = str(v).split(" ", 1)[0]
+            out[k] = f"{scheme} ***"
+        else:
+            out[k] = v
+    return out
+
+
+def _body_for_log(content: bytes | None, limit: int = 2000) -> str:
+    if not content:
+        return ""
+    try:
+        return json.dumps(redact_json(json.loads(content)))[:limit]
+    except (ValueError, UnicodeDecodeError):
+        return f"<{len(content)} bytes>"
+
+
+def _retry_after(value: str | None, cap: float) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(cap, seconds))
+
+
+def _server_request_id(headers: Any) -> str | None:
+    for name in ("X-Request-Id", "X-Amzn-RequestId", "X-Amz-Request-Id", "X-Amz-Cf-Id"):
+        if headers.get(name):
+            return headers[name]
+    return None
+
+
+def _make_session():
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class BigBlockAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["blocksize"] = BLOCK_SIZE
+            super().init_poolmanager(*args, **kwargs)
+
+    session = requests.Session()
+    adapter = BigBlockAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = f"yce/{__version__}"
+    # A profile's server must be reached directly; a stray proxy variable must not
+    # route the sandbox's loopback traffic elsewhere.
+    session.trust_env = True
+    return session
+
+
+class Client:
+    """Talks to one account's API servers (v1 and v2) and to their storage URLs."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        paths: Paths,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.paths = paths
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.on_wait = on_wait
+        self.session = _make_session()
+        self.timeout = (profile.connect_timeout, profile.read_timeout)
+        self.limiter = RateLimiter(
+            [
+                SlidingWindow(profile.rate_limit_ip, profile.rate_limit_ip_window),
+                SlidingWindow(profile.rate_limit_token, profile.rate_limit_token_window),
+            ],
+            sleep=sleep,
+        )
+        self._v1_auth: V1Auth | None = None
+        self.requests_sent = 0
+
+    # -- auth --------------------------------------------------------------
+
+    @property
+    def v1_auth(self) -> V1Auth:
+        if self._v1_auth is None:
+            self._v1_auth = V1Auth(self.profile, TokenStore(self.paths), self._auth_post)
+        return self._v1_auth
+
+    def _auth_post(self, path: str, body: dict) -> dict:
+        return self.call("POST", path, json_body=body, authenticate=False)
+
+    def _auth_header(self, generation: str) -> str:
+        if generation == "v2":
+            if not self.profile.has_v2:
+                raise missing_credential_error(self.profile, "v2")
+            return f"Bearer {self.profile.api_key}"
+        return f"Bearer {self.v1_auth.token()}"
+
+    def base_url(self, generation: str) -> str:
+        return self.profile.api_base_v2 if generation == "v2" else self.profile.api_base
+
+    # -- API calls ----------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        generation: str = "v1",
+        params: dict | list | None = None,
+        json_body: Any = None,
+        authenticate: bool = True,
+    ) -> dict:
+        """Send one API request, retrying what is safe to retry, and return its JSON.
+
+        Every API request yce makes is safe to repeat: file-slot creation and auth
+        have no side effect worth fearing, status and lists are reads, and a run-task
+        body carries its `request_id`, which the server de-duplicates (003:1.6), so
+        resending the identical body cannot charge twice.
+        """
+        url = self.base_url(generation) + path
+        refreshed = False
+        attempt = 0
+        spent = 0.0
+        while True:
+            headers = {"Accept": "application/json"}
+            if authenticate:
+                headers["Authorization"] = self._auth_header(generation)
+            self.limiter.acquire()
+            try:
+                resp = self._send(method, url, headers=headers, params=params, json_body=json_body)
+            except NetworkError as exc:
+                delay = self.retry.backoff(attempt)
+                if attempt + 1 >= self.retry.attempts or spent + delay > self.retry.budget:
+                    raise NetworkError(
+                        f"{method} {path}: {exc.message} (gave up after {attempt + 1} tries)",
+                        hint="Check your connection and the API base "
+                        f"({self.base_url(generation)}); rerun to retry.",
+                    ) from None
+                self._wait(f"network error, retrying {method} {path}", delay)
+                spent += delay
+                attempt += 1
+                continue
+
+            status = resp.status_code
+            if status == 401 and authenticate and generation == "v1" and not refreshed:
+                # 003 FAQ: refresh the token on 401 InvalidAccessToken, once.
+                self.v1_auth.invalidate()
+                refreshed = True
+                continue
+            if status == 429 or status >= 500:
+                delay = _retry_after(resp.headers.get("Retry-After"), self.retry.retry_after_cap)
+                if delay is None:
+                    delay = self.retry.backoff(attempt)
+                if attempt + 1 < self.retry.attempts and spent + delay <= self.retry.budget:
+                    self._wait(f"HTTP {status}, retrying {method} {path}", delay)
+                    spent += delay
+                    attempt += 1
+                    continue
+            if status >= 400:
+                raise self._error(resp, method, path)
+            try:
+                return json.loads(resp.content)
+            except ValueError:
+                raise ApiError(
+                    f"{method} {path}: the server's reply is not JSON (HTTP {status})",
+                    http_status=status,
+                    request_id=_server_request_id(resp.headers),
+                    hint="Check that the API base points at the YouCam API server.",
+                ) from None
+
+    def _wait(self, why: str, delay: float) -> None:
+        log.debug("%s in %.2fs", why, delay)
+        if self.on_wait:
+            self.on_wait(why, delay)
+        self.sleep(delay)
+
+    def _send(self, method, url, *, headers, params=None, json_body=None, data=None, stream=False):
+        import requests
+
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers = {**headers, "Content-Type": "application/json"}
+        started = time.monotonic()
+        try:
+            resp = self.session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                data=body if body is not None else data,
+                timeout=self.timeout,
+                stream=stream,
+                allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as exc:
+            log.debug("%s %s failed: %s", method, redact_url(url), type(exc).__name__)
+            raise NetworkError(_describe_network_error(exc)) from None
+        finally:
+            self.requests_sent += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "> %s %s headers=%s body=%s",
+                method,
+                redact_url(resp.request.url or url),
+                redact_headers(resp.request.headers),
+                _body_for_log(body) if body is not None else ("<stream>" if data else ""),
+            )
+            log.debug(
+                "< %s in %.0f ms headers=%s body=%s",
+                resp.status_code,
+                (time.monotonic() - started) * 1000,
+                dict(resp.headers),
+                "<stream>" if stream else _body_for_log(resp.content),
+            )
+        return resp
+
+    def _error(self, resp, method: str, path: str) -> Exception:
+        status = resp.status_code
+        try:
+            body = json.loads(resp.content)
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        inner = body.get("data") if isinstance(body.get("data"), dict) else body
+        error_code = inner.get("error_code") or inner.get("code")
+        error = inner.get("error") or inner.get("message") or inner.get("error_message")
+        if isinstance(error, dict):  # some v2 gateways nest {"error": {"code", "message"}}
+            error_code = error_code or error.get("code")
+            error = error.get("message")
+        text = f"{method} {path}: HTTP {status}"
+        if error_code:
+            text += f" {error_code}"
+        if error:
+            text += f": {error}"
+        kwargs = dict(
+            http_status=status,
+            error_code=error_code,
+            error=error,
+            request_id=_server_request_id(resp.headers),
+        )
+        if status == 401 or error_code == "InvalidAccessToken":
+            return AuthError(
+                text,
+                hint="The API refused the credentials. Check them with `yce auth check`; "
+                "v1 needs the client_id and client_secret of the same API key.",
+            )
+        if status == 429:
+            return RateLimited(
+                text,
+                hint="Too many requests (003: 100 per 5 minutes per IP, 100 per minute per "
+                "token). Wait a few minutes and rerun.",
+                **kwargs,
+            )
+        if error_code == "InvalidTaskId" or (status == 400 and "task id" in str(error).lower()):
+            return InvalidTaskId(
+                text,
+                hint="The task is unknown or was dropped because it was not polled within "
+                "its polling window; its result cannot be fetched. Run it again.",
+                **kwargs,
+            )
+        if status == 402 or error_code in OUT_OF_UNITS_CODES or OUT_OF_UNITS_TEXT.search(
+            str(error or "")
+        ):
+            return OutOfUnits(
+                text, hint="Check the balance with `yce units`, then top up.", **kwargs
+            )
+        return ApiError(text, **kwargs)
+
+    # -- storage (presigned URLs: never send our Authorization there) --------
+
+    def storage(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        data: Any = None,
+        stream: bool = False,
+    ):
+        """One request to a presigned storage URL; the caller handles retries."""
+        return self._send(method, url, headers=dict(headers or {}), data=data, stream=stream)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _describe_network_error(exc: Exception) -> str:
+    import requests
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "timed out waiting for the reply"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "connection failed or was dropped"
+    return f"{type(exc).__name__}"
+
+
+__all__ = ["AUTH_PATH", "Client", "RetryPolicy", "redact_url", "redact_json", "redact_headers"]

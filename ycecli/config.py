@@ -1,0 +1,297 @@
+"""Profiles (YAML), the config, cache and state directories, environment overrides.
+
+The config file lives at $YCE_CONFIG, else $XDG_CONFIG_HOME/yce/config.yaml
+(~/.config/yce/config.yaml). It holds several named profiles and the name of the
+default one:
+
+    default_profile: work
+    profiles:
+      work:
+        client_id: ...
+        client_secret: ...      # Base64 X.509 public key from the API key dialog
+        api_key: ...            # v2 (ring and earring try-on)
+
+Scripts and CI need no file at all: YCE_CLIENT_ID/YCE_CLIENT_SECRET (v1) or
+YCE_API_KEY (v2) are enough. PyYAML is imported only when a file is read or written,
+so `yce --help` never pays for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ycecli.errors import ConfigError
+
+DEFAULT_API_BASE = "https://yce-api-01.perfectcorp.com"  # 003:230
+DEFAULT_API_BASE_V2 = "https://yce-api-01.makeupar.com"  # 000:177, 001:164
+DEFAULT_PROFILE_NAME = "default"
+
+SECRET_FIELDS = ("client_secret", "api_key")
+
+ENV_PROFILE = "YCE_PROFILE"
+ENV_OVERRIDES = {
+    "YCE_API_KEY": "api_key",
+    "YCE_CLIENT_ID": "client_id",
+    "YCE_CLIENT_SECRET": "client_secret",
+    "YCE_API_BASE": "api_base",
+    "YCE_API_BASE_V2": "api_base_v2",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything yce needs to talk to one account."""
+
+    name: str = DEFAULT_PROFILE_NAME
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_key: str | None = None
+    api_base: str = DEFAULT_API_BASE
+    api_base_v2: str = DEFAULT_API_BASE_V2
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    # 003:238: 100 requests per 5 minutes per IP, 100 per minute per access token.
+    rate_limit_ip: int = 100
+    rate_limit_ip_window: float = 300.0
+    rate_limit_token: int = 100
+    rate_limit_token_window: float = 60.0
+    # 003 says both "no polling in 10 seconds" and "within the polling_interval";
+    # we never let a gap exceed the shorter of this window and polling_interval.
+    polling_window: float = 10.0
+    task_timeout: float = 900.0
+    # Where the values came from, for `profile show` and error messages.
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def has_v1(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def has_v2(self) -> bool:
+        return bool(self.api_key)
+
+    def redacted(self) -> dict[str, Any]:
+        data = {}
+        for f in fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            data[f.name] = redact(value) if f.name in SECRET_FIELDS and value else value
+        return data
+
+
+PROFILE_FIELDS = {f.name: f for f in fields(Profile) if f.name not in ("name", "sources")}
+_FIELD_TYPES = {
+    name: (float if isinstance(f.default, float) else int if isinstance(f.default, int) else str)
+    for name, f in PROFILE_FIELDS.items()
+}
+
+
+def redact(secret: str) -> str:
+    """Enough to tell two keys apart, never enough to use one."""
+    if len(secret) <= 8:
+        return "****"
+    return f"****{secret[-4:]} ({len(secret)} chars)"
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_file: Path
+    cache_dir: Path
+    state_dir: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Paths:
+        env = os.environ if env is None else env
+        home = Path(env.get("HOME") or Path.home())
+
+        def xdg(var: str, fallback: str) -> Path:
+            value = env.get(var)
+            return Path(value) if value and os.path.isabs(value) else home / fallback
+
+        config = env.get("YCE_CONFIG")
+        config_file = (
+            Path(config) if config else xdg("XDG_CONFIG_HOME", ".config") / "yce" / "config.yaml"
+        )
+        return cls(
+            config_file=config_file,
+            cache_dir=xdg("XDG_CACHE_HOME", ".cache") / "yce",
+            state_dir=xdg("XDG_STATE_HOME", ".local/state") / "yce",
+        )
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (0700) if needed; tighten it if yce owns it and it is wider."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    return path
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write atomically with mode 0600 from the first byte (never world-readable)."""
+    ensure_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class ConfigFile:
+    """The YAML file of profiles, read and written whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.default_profile: str | None = None
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.exists = False
+
+    @classmethod
+    def load(cls, path: Path) -> ConfigFile:
+        cfg = cls(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cfg
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read config file {path}: {exc.strerror}",
+                hint="Check the file's permissions, or point YCE_CONFIG elsewhere.",
+            ) from None
+        cfg.exists = True
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+            raise ConfigError(
+                f"config file {path} is not valid YAML ({where}): {exc.problem}",
+                hint="Fix that line, or remove the file and run `yce profile add`.",
+            ) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if data is None:
+            return cfg
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"config file {path} must be a mapping with `profiles:`",
+                hint="See README.md, section Configuration.",
+            )
+        unknown = set(data) - {"default_profile", "profiles"}
+        if unknown:
+            raise ConfigError(
+                f"config file {path}: unknown top-level key(s) {', '.join(sorted(unknown))}",
+                hint="Only `default_profile` and `profiles` belong at the top level.",
+            )
+        default = data.get("default_profile")
+        if default is not None and not isinstance(default, str):
+            raise ConfigError(f"config file {path}: default_profile must be a profile name")
+        cfg.default_profile = default
+        profiles = data.get("profiles") or {}
+        if not isinstance(profiles, dict):
+            raise ConfigError(f"config file {path}: `profiles` must be a mapping of name -> fields")
+        for name, values in profiles.items():
+            values = values or {}
+            if not isinstance(values, dict):
+                raise ConfigError(f"config file {path}: profile {name!r} must be a mapping")
+            for key, value in values.items():
+                _check_field(path, str(name), key, value)
+            cfg.profiles[str(name)] = dict(values)
+        return cfg
+
+    def save(self) -> None:
+        import yaml
+
+        data: dict[str, Any] = {}
+        if self.default_profile:
+            data["default_profile"] = self.default_profile
+        data["profiles"] = self.profiles
+        text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+        write_private_file(self.path, text.encode("utf-8"))
+        self.exists = True
+
+
+def _check_field(path: Path, profile: str, key: Any, value: Any) -> None:
+    if key not in PROFILE_FIELDS:
+        raise ConfigError(
+            f"config file {path}: profile {profile!r} has an unknown field {key!r}",
+            hint="Known fields: " + ", ".join(PROFILE_FIELDS) + ".",
+        )
+    expected = _FIELD_TYPES[key]
+    if value is None:
+        return
+    ok = isinstance(value, str) if expected is str else (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+    )
+    if expected is int and isinstance(value, float):
+        ok = value.is_integer()
+    if not ok or (expected is not str and value <= 0):
+        raise ConfigError(
+            f"config file {path}: profile {profile!r} field {key!r} has an invalid value {value!r}",
+            hint=f"{key} must be {'a string' if expected is str else 'a positive number'}.",
+        )
+
+
+def load_profile(
+    name: str | None = None,
+    *,
+    paths: Paths | None = None,
+    env: dict[str, str] | None = None,
+) -> Profile:
+    """Resolve the profile to use: --profile, else $YCE_PROFILE, else the file's
+    default, overlaid with the environment overrides."""
+    env = os.environ if env is None else env
+    paths = paths or Paths.from_env(env)
+    cfg = ConfigFile.load(paths.config_file)
+    chosen = name or env.get(ENV_PROFILE) or cfg.default_profile or DEFAULT_PROFILE_NAME
+    overrides = {fld: env[var] for var, fld in ENV_OVERRIDES.items() if env.get(var)}
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if chosen in cfg.profiles:
+        values.update({k: v for k, v in cfg.profiles[chosen].items() if v is not None})
+        sources.update({k: str(paths.config_file) for k in values})
+    elif (name or env.get(ENV_PROFILE)) and not overrides:
+        known = ", ".join(sorted(cfg.profiles)) or "none"
+        raise ConfigError(
+            f"no profile named {chosen!r} in {paths.config_file} (profiles: {known})",
+            hint=f"Create it with `yce profile add {chosen}`, or set YCE_CLIENT_ID and "
+            "YCE_CLIENT_SECRET (or YCE_API_KEY) in the environment.",
+        )
+    for fld, value in overrides.items():
+        values[fld] = value
+        sources[fld] = next(var for var, f in ENV_OVERRIDES.items() if f == fld)
+    values = {k: _FIELD_TYPES[k](v) if k in _FIELD_TYPES else v for k, v in values.items()}
+    for key in ("api_base", "api_base_v2"):
+        if key in values:
+            values[key] = normalise_base(values[key], sources.get(key, key))
+    return Profile(name=chosen, sources=sources, **values)
+
+
+def normalise_base(url: str, source: str) -> str:
+    url = url.strip().rstrip("/")
+    if not (url.startswith("http://") or url.startswith("https://")):
+        raise ConfigError(
+            f"{source}: API base {url!r} must start with http:// or https://",
+            hint="For example https://yce-api-01.perfectcorp.com or http://127.0.0.1:8080.",
+        )
+    return url
+
+
+def profile_with(profile: Profile, **changes: Any) -> Profile:
+    return replace(profile, **changes)

@@ -1,0 +1,212 @@
+"""The local task journal: SQLite under the state dir.
+
+Every task is written here before its run request is sent (with the request_id it
+will use) and again, with its task_id, before its first poll. A run interrupted at
+any point can therefore be picked up again: re-sent with the same request_id (the
+server ignores duplicates, so nothing is charged twice) or re-polled by task id.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ycecli.config import ensure_private_dir
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    account TEXT NOT NULL,
+    api_base TEXT NOT NULL,
+    feature TEXT NOT NULL,
+    request_id INTEGER,
+    task_id TEXT,
+    state TEXT NOT NULL,
+    inputs TEXT NOT NULL DEFAULT '[]',
+    file_ids TEXT NOT NULL DEFAULT '{}',
+    params TEXT NOT NULL DEFAULT '{}',
+    outputs TEXT NOT NULL DEFAULT '[]',
+    results TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_task_id ON tasks (feature, task_id);
+CREATE TABLE IF NOT EXISTS request_ids (
+    account TEXT PRIMARY KEY,
+    next_id INTEGER NOT NULL
+);
+"""
+
+# States a task moves through. "submitting" has a request_id but maybe no task_id yet.
+SUBMITTING, RUNNING, SUCCEEDED, DONE, FAILED, TIMED_OUT, DROPPED = (
+    "submitting",
+    "running",
+    "succeeded",  # the engine finished; results not all on disk yet
+    "done",
+    "error",
+    "timeout",
+    "dropped",
+)
+OPEN_STATES = (SUBMITTING, RUNNING, SUCCEEDED, TIMED_OUT)
+
+_JSON_COLUMNS = ("inputs", "file_ids", "params", "outputs", "results")
+
+
+@dataclass
+class TaskRecord:
+    id: int
+    created_at: float
+    updated_at: float
+    account: str
+    api_base: str
+    feature: str
+    request_id: int | None
+    task_id: str | None
+    state: str
+    inputs: list
+    file_ids: dict
+    params: dict
+    outputs: list
+    results: list
+    error: str | None
+    error_message: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        ensure_private_dir(path.parent)
+        new = not path.exists()
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        if new:
+            path.chmod(0o600)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    @classmethod
+    def in_state_dir(cls, state_dir: Path) -> Journal:
+        return cls(state_dir / "journal.sqlite3")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front, so concurrent yce processes
+        # never hand out the same request_id.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def next_request_id(self, account: str) -> int:
+        """A request_id never used before by this account from this machine.
+
+        003 calls request_id an "incremental request number starting from 0" and
+        says requests repeating one "will be ignored", without saying whether that is
+        per token, per file or per feature. A counter per account satisfies every
+        reading: a new task can never be mistaken for an old one and skipped.
+        """
+        with self._write() as db:
+            row = db.execute(
+                "SELECT next_id FROM request_ids WHERE account = ?", (account,)
+            ).fetchone()
+            value = row["next_id"] if row else 0
+            db.execute(
+                "INSERT INTO request_ids (account, next_id) VALUES (?, ?) "
+                "ON CONFLICT(account) DO UPDATE SET next_id = excluded.next_id",
+                (account, value + 1),
+            )
+        return value
+
+    def create(
+        self,
+        *,
+        account: str,
+        api_base: str,
+        feature: str,
+        request_id: int | None,
+        inputs: list,
+        file_ids: dict,
+        params: dict,
+        outputs: list,
+        state: str = SUBMITTING,
+        task_id: str | None = None,
+    ) -> int:
+        now = time.time()
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO tasks (created_at, updated_at, account, api_base, feature, "
+                "request_id, task_id, state, inputs, file_ids, params, outputs) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    now,
+                    now,
+                    account,
+                    api_base,
+                    feature,
+                    request_id,
+                    task_id,
+                    state,
+                    json.dumps(inputs),
+                    json.dumps(file_ids),
+                    json.dumps(params),
+                    json.dumps(outputs),
+                ),
+            )
+            return int(cur.lastrowid)
+
+    def update(self, record_id: int, **fields: Any) -> None:
+        if not fields:
+            return
+        sets, values = [], []
+        for key, value in fields.items():
+            sets.append(f"{key} = ?")
+            values.append(json.dumps(value) if key in _JSON_COLUMNS else value)
+        sets.append("updated_at = ?")
+        values.append(time.time())
+        with self._write() as db:
+            db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*values, record_id))
+
+    def get(self, record_id: int) -> TaskRecord | None:
+        row = self.db.execute("SELECT * FROM tasks WHERE id = ?", (record_id,)).fetchone()
+        return _record(row) if row else None
+
+    def find_task(self, feature: str, task_id: str) -> TaskRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM tasks WHERE feature = ? AND task_id = ? ORDER BY id DESC LIMIT 1",
+            (feature, task_id),
+        ).fetchone()
+        return _record(row) if row else None
+
+    def list(self, *, limit: int = 50, open_only: bool = False) -> list[TaskRecord]:
+        query = "SELECT * FROM tasks"
+        args: list[Any] = []
+        if open_only:
+            query += f" WHERE state IN ({', '.join('?' * len(OPEN_STATES))})"
+            args.extend(OPEN_STATES)
+        query += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [_record(r) for r in self.db.execute(query, args).fetchall()]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _record(row: sqlite3.Row) -> TaskRecord:
+    data = dict(row)
+    for key in _JSON_COLUMNS:
+        data[key] = json.loads(data[key]) if data[key] else ([] if key != "file_ids" else {})
+    return TaskRecord(**data)

@@ -1,0 +1,67 @@
+"""How the sandbox's engine turns inputs into results: real files derived from the
+inputs, clearly not AI. Each feature's declaration names its producer here."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# A producer takes {input name: [(bytes, content_type), ...]} and the task's params,
+# and returns a list of (bytes, content_type) results, or raises EngineError.
+Producer = Callable[[Mapping[str, list[tuple[bytes, str]]], Mapping[str, Any]], list[tuple[bytes, str]]]
+
+
+class EngineError(Exception):
+    """The task ends with status "error" and this engine code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _open_image(data: bytes):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+        return img
+    except (UnidentifiedImageError, OSError) as exc:
+        raise EngineError("error_decode_image", f"cannot decode source image: {exc}") from None
+
+
+def _encode(img, content_type: str) -> tuple[bytes, str]:
+    out = io.BytesIO()
+    if content_type == "image/png":
+        img.save(out, format="PNG")
+    else:
+        img.convert("RGB").save(out, format="JPEG", quality=90)
+        content_type = "image/jpeg"
+    return out.getvalue(), content_type
+
+
+def scale(inputs, params) -> list[tuple[bytes, str]]:
+    """Enhance: the source resized by `scale` (output long side capped at 4096, 003:380)."""
+    data, content_type = inputs["source"][0]
+    img = _open_image(data)
+    factor = int(params.get("scale", 1))
+    width, height = img.size
+    new_size = (width * factor, height * factor)
+    if max(new_size) > 4096:
+        ratio = 4096 / max(new_size)
+        new_size = (max(1, int(new_size[0] * ratio)), max(1, int(new_size[1] * ratio)))
+    if new_size != img.size:
+        from PIL import Image
+
+        img = img.resize(new_size, Image.Resampling.LANCZOS)
+    return [_encode(img, content_type)]
+
+
+def copy(inputs, params) -> list[tuple[bytes, str]]:
+    """The source, unchanged."""
+    return [inputs["source"][0]]
+
+
+PRODUCERS: dict[str, Producer] = {"scale": scale, "copy": copy}

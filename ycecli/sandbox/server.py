@@ -1,0 +1,942 @@
+"""A faithful local emulator of the YouCam API on 127.0.0.1.
+
+It checks requests as strictly as the documents allow, so that passing against it
+means working against the real service: real RSA on v1 auth, token expiry, presigned
+storage URLs that refuse chunked bodies, a wrong Content-Length or Content-Type and
+expired signatures, `request_id` de-duplication, the polling window, both rate limits,
+and a unit ledger that charges only for successful tasks. Its clock and task duration
+are injectable and faults can be switched on per test.
+
+Everything feature-specific comes from the registry (ycecli.features); the sandbox
+never imports the client.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ycecli.errors import InvalidInput
+from ycecli.features import FEATURES, Feature, Param
+from ycecli.sandbox.results import PRODUCERS, EngineError
+
+# The content types the 003 upload endpoints accept (their enum: 003:1.14.1), and
+# the one value the video features accept.
+UPLOAD_TYPES_IMAGE = ("image/jpg", "image/jpeg", "image/png")
+UPLOAD_TYPES_VIDEO = ("video/mp4",)
+# The sandbox's own answer for an empty balance; the seeds document none.
+OUT_OF_UNITS_CODE = "InsufficientCredit"
+
+
+class Clock:
+    """Wall time plus an offset that tests can advance."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.offset += seconds
+
+
+@dataclass
+class SandboxConfig:
+    task_seconds: float = 1.0  # how long the engine "works" on a task
+    polling_interval_ms: int = 1000  # what status replies tell the client
+    polling_window: float = 10.0  # an unpolled task is dropped after this (003: 10 s)
+    # 003 disagrees with itself on whether a dropped task costs units (CATALOG 1.5).
+    # By default the sandbox charges a dropped task that had finished (the quick
+    # start's reading, the worst case for the user), so clients are tested against it.
+    charge_dropped: bool = True
+    token_ttl: float = 7200.0
+    timestamp_skew: float = 300.0  # how far an id_token's timestamp may be from now
+    upload_url_ttl: float = 7200.0
+    download_url_ttl: float = 7200.0
+    rate_limit_ip: int = 100
+    rate_limit_ip_window: float = 300.0
+    rate_limit_token: int = 100
+    rate_limit_token_window: float = 60.0
+    send_retry_after: bool = False  # the seeds document no Retry-After
+    initial_units: int = 1000
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour. `kind`:
+    - "status": answer `status` with an error body instead of handling the request
+    - "drop": close the connection without handling the request
+    - "drop_response": handle the request, then close without answering
+    - "truncate": (downloads) send the headers and half the body, then close
+    - "delay": sleep `delay` seconds, then handle the request normally
+    """
+
+    kind: str
+    method: str | None = None  # None matches any method
+    path: str = ""  # prefix of the URL path
+    count: int = 1  # how many requests it applies to
+    status: int = 500
+    delay: float = 0.0
+    retry_after: float | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and path.startswith(self.path)
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    content_type: str
+    declared_size: int
+    path: Path | None = None  # None until its bytes arrive
+    owner: str = ""
+
+
+@dataclass
+class Task:
+    task_id: str
+    feature: Feature
+    client_id: str
+    request_id: int
+    created: float
+    ready_at: float
+    last_poll: float
+    body: dict
+    state: str = "running"  # running | success | error | dropped
+    charged: bool = False
+    delivered: bool = False  # the client has seen the final status
+    results: list[dict] = field(default_factory=list)
+    error: str | None = None
+    error_message: str | None = None
+    forced_error: tuple[str, str] | None = None
+
+
+class SandboxError(Exception):
+    def __init__(self, status: int, error: str, error_code: str, headers: dict | None = None):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.error_code = error_code
+        self.headers = headers or {}
+
+
+def _b64id(nbytes: int = 36) -> str:
+    """Ids shaped like the API's: standard Base64, so they carry "+", "/" and "=".
+    Every id gets at least one of each, so clients that fail to encode them fail
+    in tests rather than in production."""
+    raw = base64.b64encode(secrets.token_bytes(nbytes)).decode()
+    return "+/" + raw[2:].rstrip("=") + "="
+
+
+class Sandbox:
+    """The emulator's state and HTTP server. Use as a context manager in tests."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: SandboxConfig | None = None,
+        clock: Clock | None = None,
+        client_id: str = "sandbox-client",
+        api_key: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.config = config or SandboxConfig()
+        self.clock = clock or Clock()
+        self.client_id = client_id
+        self.api_key = api_key or "sk-sandbox-" + secrets.token_urlsafe(18)
+        self._private_key = _sandbox_key()
+        self.client_secret = base64.b64encode(
+            self._private_key.public_key().export_key(format="DER")
+        ).decode()
+        self._signing_key = secrets.token_bytes(32)
+        self.lock = threading.RLock()
+        self.storage_dir = Path(tempfile.mkdtemp(prefix="yce-sandbox-"))
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.slots: dict[str, tuple[str, float]] = {}  # key -> (file_id, expires)
+        self.downloads: dict[str, str] = {}  # key -> file_id
+        self.tasks: dict[str, Task] = {}
+        self.dedup: dict[tuple[str, str, int], str] = {}
+        self.units = self.config.initial_units
+        self.history: list[dict] = []
+        self.faults: list[Fault] = []
+        self.ip_hits: dict[str, deque] = {}
+        self.token_hits: dict[str, deque] = {}
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every API request
+        self.rate_limited = 0  # 429s answered for exceeding a limit
+        self.engine_errors: deque[tuple[str, str]] = deque()
+        self.upload_log: list[dict] = []  # headers of every storage PUT, for tests
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._routes = self._build_routes()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Sandbox:
+        handler = _make_handler(self)
+        self._server = _Server((self.host, self.port), handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="yce-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        shutil.rmtree(self.storage_dir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """The environment a script needs to use this sandbox."""
+        return {
+            "YCE_API_BASE": self.url,
+            "YCE_API_BASE_V2": self.url,
+            "YCE_CLIENT_ID": self.client_id,
+            "YCE_CLIENT_SECRET": self.client_secret,
+            "YCE_API_KEY": self.api_key,
+        }
+
+    # -- test controls -----------------------------------------------------------
+
+    def inject(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    def fail_next_task(self, code: str = "error_no_face", message: str = "No face detected") -> None:
+        self.engine_errors.append((code, message))
+
+    def charges(self) -> list[dict]:
+        """Every charge so far, newest last (history entries with a negative amount)."""
+        with self.lock:
+            self.sweep()
+            return [h for h in self.history if h["info"]["credits"][0]["amount"] < 0]
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.count > 0 and fault.matches(method, path):
+                    fault.count -= 1
+                    return fault
+        return None
+
+    # -- signing -------------------------------------------------------------------
+
+    def _sign(self, kind: str, key: str, expires: float) -> str:
+        msg = f"{kind}\0{key}\0{int(expires)}".encode()
+        return hmac.new(self._signing_key, msg, hashlib.sha256).hexdigest()
+
+    def _signed_url(self, kind: str, key: str, ttl: float) -> str:
+        expires = int(self.clock.now() + ttl)
+        sig = self._sign(kind, key, expires)
+        return (
+            f"{self.url}/storage/{kind}/{key}?X-Amz-Expires={int(ttl)}"
+            f"&X-Amz-Date={expires}&X-Amz-Signature={sig}"
+        )
+
+    def _check_signature(self, kind: str, key: str, query: dict) -> None:
+        try:
+            expires = int(query["X-Amz-Date"][0])
+            sig = query["X-Amz-Signature"][0]
+        except (KeyError, ValueError, IndexError):
+            raise SandboxError(403, "Query-string authentication requires a signature",
+                               "AccessDenied") from None
+        if not hmac.compare_digest(sig, self._sign(kind, key, expires)):
+            raise SandboxError(403, "The request signature does not match", "SignatureDoesNotMatch")
+        if self.clock.now() > expires:
+            raise SandboxError(403, "Request has expired", "AccessDenied")
+
+    # -- API plumbing ----------------------------------------------------------------
+
+    def _build_routes(self) -> dict[tuple[str, str], Callable]:
+        routes: dict[tuple[str, str], Callable] = {
+            ("POST", "/s2s/v1.0/client/auth"): self.h_auth,
+            ("GET", "/s2s/v1.0/client/credit"): self.h_credit,
+            ("GET", "/s2s/v1.0/client/credit/history"): self.h_credit_history,
+        }
+        for feature in FEATURES:
+            if feature.generation != "v1":
+                continue
+            routes[("POST", feature.upload_url_path)] = _bind(self.h_file_create, feature)
+            routes[("POST", feature.task_url_path)] = _bind(self.h_task_run, feature)
+            routes[("GET", feature.task_url_path)] = _bind(self.h_task_status, feature)
+        return routes
+
+    def _authenticate(self, headers) -> str:
+        value = headers.get("Authorization") or ""
+        scheme, _, token = value.partition(" ")
+        if scheme != "Bearer" or not token:
+            raise SandboxError(401, "Missing access token", "InvalidAccessToken")
+        with self.lock:
+            entry = self.tokens.get(token)
+        if entry is None or self.clock.now() >= entry[1]:
+            raise SandboxError(401, "Invalid access token", "InvalidAccessToken")
+        return token
+
+    def _rate_limit(self, ip: str, token: str | None) -> None:
+        now = self.clock.now()
+        cfg = self.config
+        with self.lock:
+            windows = [(self.ip_hits.setdefault(ip, deque()), cfg.rate_limit_ip,
+                        cfg.rate_limit_ip_window)]
+            if token:
+                windows.append((self.token_hits.setdefault(token, deque()),
+                                cfg.rate_limit_token, cfg.rate_limit_token_window))
+            waits = []
+            for hits, limit, window in windows:
+                while hits and hits[0] <= now - window:
+                    hits.popleft()
+                if len(hits) >= limit:
+                    waits.append(hits[0] + window - now)
+            if waits:
+                self.rate_limited += 1
+                headers = {}
+                if cfg.send_retry_after:
+                    headers["Retry-After"] = str(max(1, int(max(waits) + 0.999)))
+                raise SandboxError(429, "Too many requests", "TooManyRequests", headers)
+            for hits, _, _ in windows:
+                hits.append(now)
+
+    def handle_api(self, method: str, path: str, query: dict, headers, body: bytes, ip: str):
+        """Returns (status, json-able reply, extra headers)."""
+        route = self._routes.get((method, path))
+        if route is None:
+            known_path = any(p == path for _, p in self._routes)
+            if known_path:
+                raise SandboxError(405, f"{method} is not allowed on {path}", "MethodNotAllowed")
+            raise SandboxError(404, f"No such endpoint: {path}", "NotFound")
+        token = None
+        if path != "/s2s/v1.0/client/auth":
+            token = self._authenticate(headers)
+        self._rate_limit(ip, token)
+        with self.lock:
+            self.requests.append((method, path))
+        parsed: Any = None
+        if method == "POST":
+            ctype = headers.get("Content-Type", "")
+            if not ctype.startswith("application/json"):
+                raise SandboxError(400, "Content-Type must be application/json",
+                                   "InvalidParameters")
+            try:
+                parsed = json.loads(body or b"null")
+            except ValueError:
+                raise SandboxError(400, "Request body is not valid JSON",
+                                   "InvalidParameters") from None
+            if not isinstance(parsed, dict):
+                raise SandboxError(400, "Request body must be a JSON object", "InvalidParameters")
+        return route(query=query, body=parsed, token=token)
+
+    # -- auth and units ------------------------------------------------------------------
+
+    def h_auth(self, *, body, **_):
+        _require_keys(body, required={"client_id", "id_token"}, allowed={"client_id", "id_token"})
+        from Crypto.Cipher import PKCS1_v1_5
+
+        client_id = body["client_id"]
+        if client_id != self.client_id:
+            raise SandboxError(401, "Authentication failed: unknown client_id", "InvalidClient")
+        try:
+            ciphertext = base64.b64decode(body["id_token"], validate=True)
+            plaintext = PKCS1_v1_5.new(self._private_key).decrypt(ciphertext, None)
+        except (ValueError, TypeError):
+            plaintext = None
+        if not plaintext:
+            raise SandboxError(401, "Authentication failed: id_token does not decrypt",
+                               "InvalidIdToken")
+        match = re.fullmatch(rb"client_id=(.+)&timestamp=(\d{13})", plaintext)
+        if not match or match.group(1).decode(errors="replace") != client_id:
+            raise SandboxError(401, "Authentication failed: id_token plaintext is malformed",
+                               "InvalidIdToken")
+        stamp = int(match.group(2)) / 1000.0
+        if abs(stamp - self.clock.now()) > self.config.timestamp_skew:
+            raise SandboxError(401, "Authentication failed: id_token timestamp is stale",
+                               "InvalidIdToken")
+        token = base64.b64encode(secrets.token_bytes(30)).decode() + "." + _b64id(18)
+        with self.lock:
+            self.tokens[token] = (client_id, self.clock.now() + self.config.token_ttl)
+        return 200, {"status": 200, "result": {"access_token": token}}
+
+    def h_credit(self, **_):
+        with self.lock:
+            self.sweep()
+            amount = self.units
+        expiry = int((self.clock.now() + 365 * 86400) * 1000)
+        lots = [{"id": 13105541279084536, "type": "PaygToken", "amount": amount, "expiry": expiry}]
+        return 200, {"status": 200, "results": lots}
+
+    def h_credit_history(self, *, query, **_):
+        page_size = _query_int(query, "page_size", default=20, low=1, high=30)
+        start = (query.get("starting_token") or [None])[0]
+        with self.lock:
+            self.sweep()
+            items = list(reversed(self.history))  # newest first
+        index = 0
+        if start not in (None, "", "null"):
+            ids = [str(h["id"]) for h in items]
+            if start not in ids:
+                raise SandboxError(400, f"Invalid starting_token {start}", "InvalidParameters")
+            index = ids.index(start)
+        page = items[index : index + page_size]
+        more = items[index + page_size : index + page_size + 1]
+        # 003's sample gives next_token as a JSON number although the schema says string.
+        next_token = more[0]["id"] if more else None
+        return 200, {"status": 200, "result": {"next_token": next_token, "history": page}}
+
+    def _charge(self, task: Task) -> None:
+        """Call with the lock held."""
+        if task.charged:
+            return
+        cost = task.feature.sandbox_units
+        task.charged = True
+        self.units -= cost
+        action = {"enhance": "api_photo_enhance"}.get(
+            task.feature.slug, "api_" + task.feature.slug.replace("-", "_").replace("/", "_")
+        )
+        self.history.append(
+            {
+                "id": 38173479337460984 + len(self.history) * 7919,
+                "timestamp": int(self.clock.now() * 1000),
+                "action": action,
+                "target_id": task.task_id,
+                "info": {"credits": [{"id": 13105541279084536, "amount": -cost}]},
+            }
+        )
+
+    # -- files --------------------------------------------------------------------------
+
+    def h_file_create(self, feature: Feature, *, body, token, **_):
+        _require_keys(body, required={"files"}, allowed={"files"})
+        files = body["files"]
+        if not isinstance(files, list) or not files:
+            raise SandboxError(400, "files must be a non-empty array", "InvalidParameters")
+        video = feature.primary_input.rules.content_types[0].startswith("video/")
+        allowed_types = UPLOAD_TYPES_VIDEO if video else UPLOAD_TYPES_IMAGE
+        limit = max(spec.rules.max_bytes for spec in feature.inputs)
+        out = []
+        for entry in files:
+            if not isinstance(entry, dict):
+                raise SandboxError(400, "each file must be an object", "InvalidParameters")
+            _require_keys(entry, required={"content_type", "file_name", "file_size"},
+                          allowed={"content_type", "file_name", "file_size"}, where="files[]")
+            ctype, name, size = entry["content_type"], entry["file_name"], entry["file_size"]
+            if ctype not in allowed_types:
+                raise SandboxError(400, f"content_type must be one of {', '.join(allowed_types)}",
+                                   "InvalidParameters")
+            if not isinstance(name, str) or not name:
+                raise SandboxError(400, "file_name must be a non-empty string",
+                                   "InvalidParameters")
+            if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+                raise SandboxError(400, "file_size must be a positive integer",
+                                   "InvalidParameters")
+            if size > limit:
+                raise SandboxError(400, f"file_size {size} exceeds the limit of {limit} bytes",
+                                   "InvalidParameters")
+            file_id = _b64id()
+            key = secrets.token_hex(16)
+            with self.lock:
+                self.files[file_id] = StoredFile(file_id, ctype, size, owner=token)
+                self.slots[key] = (file_id, self.clock.now() + self.config.upload_url_ttl)
+            out.append(
+                {
+                    "content_type": ctype,
+                    "file_name": name,
+                    "file_id": file_id,
+                    "requests": [
+                        {
+                            "headers": {"Content-Type": ctype, "Content-Length": size},
+                            "url": self._signed_url("upload", key, self.config.upload_url_ttl),
+                            "method": "PUT",
+                        }
+                    ],
+                }
+            )
+        return 200, {"status": 200, "result": {"files": out}}
+
+    def store_upload(self, key: str, query: dict, headers, rfile) -> None:
+        """A presigned PUT, as strict as S3 is about it."""
+        self._check_signature("upload", key, query)
+        with self.lock:
+            slot = self.slots.get(key)
+        if slot is None:
+            raise SandboxError(404, "The specified upload does not exist", "NoSuchUpload")
+        file_id, _ = slot
+        stored = self.files[file_id]
+        self.upload_log.append(dict(headers.items()))
+        if headers.get("Authorization"):
+            raise SandboxError(400, "Only one auth mechanism allowed; only the X-Amz-Algorithm "
+                               "query parameter should be specified", "InvalidArgument")
+        if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
+            raise SandboxError(501, "A header you provided implies functionality that is not "
+                               "implemented: Transfer-Encoding", "NotImplemented")
+        length = headers.get("Content-Length")
+        if length is None:
+            raise SandboxError(411, "You must provide the Content-Length HTTP header.",
+                               "MissingContentLength")
+        if not length.isdigit() or int(length) != stored.declared_size:
+            raise SandboxError(403, "The request signature we calculated does not match the "
+                               "signature you provided (Content-Length)", "SignatureDoesNotMatch")
+        if headers.get("Content-Type") != stored.content_type:
+            raise SandboxError(403, "The request signature we calculated does not match the "
+                               "signature you provided (Content-Type)", "SignatureDoesNotMatch")
+        path = self.storage_dir / f"up-{key}"
+        remaining = int(length)
+        with open(path, "wb") as out:
+            while remaining:
+                chunk = rfile.read(min(remaining, 1 << 20))
+                if not chunk:
+                    raise ConnectionError("client closed the connection mid-upload")
+                out.write(chunk)
+                remaining -= len(chunk)
+        with self.lock:
+            stored.path = path
+
+    def download_target(self, key: str, query: dict) -> tuple[Path, str]:
+        self._check_signature("files", key, query)
+        with self.lock:
+            file_id = self.downloads.get(key)
+            stored = self.files.get(file_id) if file_id else None
+        if stored is None or stored.path is None:
+            raise SandboxError(404, "The specified key does not exist.", "NoSuchKey")
+        return stored.path, stored.content_type
+
+    # -- tasks ------------------------------------------------------------------------
+
+    def h_task_run(self, feature: Feature, *, body, token, **_):
+        client_id = self.tokens[token][0]
+        check_run_body(feature, body, known_file=lambda fid: fid in self.files)
+        request_id = body["request_id"]
+        key = (client_id, feature.slug, request_id)
+        with self.lock:
+            self.sweep()
+            existing = self.dedup.get(key)
+            if existing is not None:
+                # "Requests with the same request_id will be ignored" (003:1.6): no new
+                # task and no new charge; the caller learns the task it already has.
+                return 200, {"status": 200, "result": {"task_id": existing}}
+            if self.units < feature.sandbox_units:
+                raise SandboxError(400, "Insufficient units for this task", OUT_OF_UNITS_CODE)
+            now = self.clock.now()
+            task = Task(
+                task_id=_b64id(),
+                feature=feature,
+                client_id=client_id,
+                request_id=request_id,
+                created=now,
+                ready_at=now + self.config.task_seconds,
+                last_poll=now,
+                body=body,
+            )
+            if self.engine_errors:
+                task.forced_error = self.engine_errors.popleft()
+            self.tasks[task.task_id] = task
+            self.dedup[key] = task.task_id
+        return 200, {"status": 200, "result": {"task_id": task.task_id}}
+
+    def sweep(self) -> None:
+        """Bring every task up to the clock. Call with the lock held."""
+        now = self.clock.now()
+        for task in self.tasks.values():
+            self._advance(task, now)
+
+    def _advance(self, task: Task, now: float) -> None:
+        """Finish a task whose time has come, and drop one nobody polled in time."""
+        if task.delivered or task.state in ("error", "dropped"):
+            return
+        deadline = task.last_poll + self.config.polling_window
+        if task.state == "running" and task.ready_at <= min(now, deadline):
+            self._complete(task)
+        if now > deadline and not task.delivered:
+            task.state = "dropped"
+
+    def _complete(self, task: Task) -> None:
+        """The engine finishes: produce results or an engine error. Lock held."""
+        if task.forced_error:
+            task.state = "error"
+            task.error, task.error_message = task.forced_error
+            return
+        payload = task.body["payload"]
+        inputs: dict[str, list[tuple[bytes, str]]] = {}
+        for spec in task.feature.inputs:
+            ids = payload.get("file_sets", {}).get(spec.field) or []
+            blobs = []
+            for fid in ids:
+                stored = self.files.get(fid)
+                if stored is None or stored.path is None:
+                    task.state = "error"
+                    task.error = "error_download_image"
+                    task.error_message = f"file {fid} was never uploaded"
+                    return
+                blobs.append((stored.path.read_bytes(), stored.content_type))
+            inputs[spec.name] = blobs
+        params = dict(_collect_params(task.feature, payload))
+        try:
+            produced = PRODUCERS[task.feature.sandbox_result](inputs, params)
+        except EngineError as exc:
+            task.state = "error"
+            task.error, task.error_message = exc.code, exc.message
+            return
+        data = []
+        for blob, ctype in produced:
+            file_id = _b64id()
+            key = secrets.token_hex(16)
+            suffix = {"image/png": ".png", "image/jpeg": ".jpg", "video/mp4": ".mp4",
+                      "application/zip": ".zip"}.get(ctype, "")
+            path = self.storage_dir / f"res-{key}{suffix}"
+            path.write_bytes(blob)
+            self.files[file_id] = StoredFile(file_id, ctype, len(blob), path=path)
+            name = f"{key}{suffix}"
+            self.downloads[name] = file_id
+            data.append(
+                {"dst_id": file_id,
+                 "url": self._signed_url("files", name, self.config.download_url_ttl)}
+            )
+        task.results = [{"id": payload["actions"][0]["id"], "data": data}]
+        task.state = "success"
+        if self.config.charge_dropped:
+            # The engine finished: under the quick start's reading (003:354) the units
+            # are gone now, whether or not the client ever polls again.
+            self._charge(task)
+
+    def h_task_status(self, feature: Feature, *, query, **_):
+        task_ids = query.get("task_id") or []
+        if len(task_ids) != 1 or not task_ids[0]:
+            raise SandboxError(400, "task_id is required", "InvalidParameters")
+        task_id = task_ids[0]
+        now = self.clock.now()
+        with self.lock:
+            task = self.tasks.get(task_id)
+            if task is None or task.feature is not feature:
+                raise SandboxError(400, "Invalid task id", "InvalidTaskId")
+            self._advance(task, now)
+            if task.state == "dropped":
+                raise SandboxError(400, "Invalid task id", "InvalidTaskId")
+            task.last_poll = now
+            if task.state in ("success", "error"):
+                task.delivered = True
+                if task.state == "success":
+                    self._charge(task)
+            result = {
+                "polling_interval": self.config.polling_interval_ms,
+                "status": task.state,
+                "error": task.error,
+                "error_message": task.error_message or "",
+                "results": task.results if task.state == "success" else [],
+            }
+        return 200, {"status": 200, "result": result}
+
+
+def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], bool]) -> None:
+    """Check a run-task body against the feature's declaration, as the API would."""
+    _require_keys(body, required={"request_id", "payload"}, allowed={"request_id", "payload"})
+    rid = body["request_id"]
+    if not isinstance(rid, int) or isinstance(rid, bool) or rid < 0:
+        raise SandboxError(400, "request_id must be a non-negative integer", "InvalidParameters")
+    payload = body["payload"]
+    if not isinstance(payload, dict):
+        raise SandboxError(400, "payload must be an object", "InvalidParameters")
+    _require_keys(payload, required={"file_sets", "actions"}, allowed={"file_sets", "actions"},
+                  where="payload")
+    file_sets = payload["file_sets"]
+    if not isinstance(file_sets, dict):
+        raise SandboxError(400, "payload.file_sets must be an object", "InvalidParameters")
+    fields = {spec.field: spec for spec in feature.inputs}
+    required = {spec.field for spec in feature.inputs if spec.required}
+    _require_keys(file_sets, required=required, allowed=set(fields), where="payload.file_sets")
+    for name, ids in file_sets.items():
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise SandboxError(400, f"payload.file_sets.{name} must be an array of file ids",
+                               "InvalidParameters")
+        for fid in ids:
+            if not known_file(fid):
+                raise SandboxError(400, f"Unknown file id in payload.file_sets.{name}: {fid}",
+                                   "InvalidParameters")
+    actions = payload["actions"]
+    if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
+        raise SandboxError(400, "payload.actions must hold exactly one action",
+                           "InvalidParameters")
+    action = actions[0]
+    allowed = {"id", "params"} if feature.action_params else {"id"}
+    _require_keys(action, required=allowed, allowed=allowed, where="payload.actions[0]")
+    if not isinstance(action["id"], int) or isinstance(action["id"], bool):
+        raise SandboxError(400, "payload.actions[0].id must be an integer", "InvalidParameters")
+    if feature.action_params:
+        params = action["params"]
+        if not isinstance(params, dict):
+            raise SandboxError(400, "payload.actions[0].params must be an object",
+                               "InvalidParameters")
+        declared = {p.name: p for p in feature.params if p.path == ("actions", 0, "params")}
+        _require_keys(params, required={n for n, p in declared.items() if p.required},
+                      allowed=set(declared), where="payload.actions[0].params")
+        for name, value in params.items():
+            _check_value(declared[name], value)
+
+
+def _check_value(param: Param, value: Any) -> None:
+    types = {"int": int, "float": (int, float), "str": str, "bool": bool}
+    ok = isinstance(value, types[param.kind]) and (
+        param.kind == "bool" or not isinstance(value, bool)
+    )
+    if not ok:
+        raise SandboxError(400, f"{param.name} must be of type {param.kind}", "InvalidParameters")
+    try:
+        param.coerce(value)
+    except InvalidInput as exc:
+        raise SandboxError(400, f"{param.name}: {exc.hint or exc.message}",
+                           "InvalidParameters") from None
+
+
+def _collect_params(feature: Feature, payload: dict):
+    for p in feature.params:
+        node: Any = payload
+        try:
+            for step in (*p.path, p.name):
+                node = node[step]
+        except (KeyError, IndexError, TypeError):
+            continue
+        yield p.name, node
+
+
+def _require_keys(obj: Any, *, required: set, allowed: set, where: str = "body") -> None:
+    if not isinstance(obj, dict):
+        raise SandboxError(400, f"{where} must be an object", "InvalidParameters")
+    missing = sorted(required - set(obj))
+    if missing:
+        raise SandboxError(400, f"{where}: missing required field(s) {', '.join(missing)}",
+                           "InvalidParameters")
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise SandboxError(400, f"{where}: unknown field(s) {', '.join(unknown)}",
+                           "InvalidParameters")
+
+
+def _query_int(query: dict, name: str, *, default: int, low: int, high: int) -> int:
+    values = query.get(name)
+    if not values:
+        return default
+    try:
+        value = int(values[0])
+    except ValueError:
+        raise SandboxError(400, f"{name} must be an integer", "InvalidParameters") from None
+    if not low <= value <= high:
+        raise SandboxError(400, f"{name} must be between {low} and {high}", "InvalidParameters")
+    return value
+
+
+def _bind(method: Callable, feature: Feature) -> Callable:
+    def bound(**kwargs):
+        return method(feature, **kwargs)
+
+    return bound
+
+
+_KEY_CACHE: list = []
+_KEY_LOCK = threading.Lock()
+
+
+def _sandbox_key():
+    """One RSA key per process: generating it takes a fraction of a second."""
+    with _KEY_LOCK:
+        if not _KEY_CACHE:
+            from Crypto.PublicKey import RSA
+
+            _KEY_CACHE.append(RSA.generate(2048))
+        return _KEY_CACHE[0]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+def _make_handler(sandbox: Sandbox):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "yce-sandbox"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            if os.environ.get("YCE_SANDBOX_LOG"):
+                super().log_message(format, *args)
+
+        def do_GET(self) -> None:
+            self._dispatch("GET")
+
+        def do_POST(self) -> None:
+            self._dispatch("POST")
+
+        def do_PUT(self) -> None:
+            self._dispatch("PUT")
+
+        def do_DELETE(self) -> None:
+            self._dispatch("DELETE")
+
+        def _dispatch(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            path = parts.path
+            query = parse_qs(parts.query, keep_blank_values=True)
+            fault = sandbox._take_fault(method, path)
+            try:
+                if fault is not None and fault.kind == "drop":
+                    self._drop()
+                    return
+                if fault is not None and fault.kind == "delay":
+                    time.sleep(fault.delay)
+                if fault is not None and fault.kind == "status":
+                    self._discard_body()
+                    extra = {}
+                    if fault.retry_after is not None:
+                        extra["Retry-After"] = str(int(fault.retry_after))
+                    raise SandboxError(fault.status, "Injected fault", "InjectedFault", extra)
+                if path.startswith("/storage/upload/"):
+                    sandbox.store_upload(path.rsplit("/", 1)[1], query, self.headers, self.rfile)
+                    if fault is not None and fault.kind == "drop_response":
+                        self._drop()
+                        return
+                    self._send(200, b"", "application/xml", {"ETag": '"sandbox"'})
+                    return
+                if path.startswith("/storage/files/"):
+                    target, ctype = sandbox.download_target(path.rsplit("/", 1)[1], query)
+                    self._send_file(target, ctype, truncate=fault is not None and
+                                    fault.kind == "truncate")
+                    return
+                if path == "/_sandbox/state" and method == "GET":
+                    with sandbox.lock:
+                        sandbox.sweep()
+                        state = {"units": sandbox.units, "charges": len(sandbox.charges()),
+                                 "rate_limited": sandbox.rate_limited,
+                                 "tasks": {t.task_id: t.state for t in sandbox.tasks.values()}}
+                    self._send_json(200, state)
+                    return
+                body = self._read_body()
+                status, reply = sandbox.handle_api(
+                    method, path, query, self.headers, body, self.client_address[0]
+                )[:2]
+                if fault is not None and fault.kind == "drop_response":
+                    self._drop()
+                    return
+                self._send_json(status, reply)
+            except SandboxError as exc:
+                if path.startswith("/storage/"):
+                    if method == "PUT":
+                        self._discard_body()
+                    self._send_s3_error(exc)
+                else:
+                    self._send_json(exc.status, {"status": exc.status, "error": exc.error,
+                                                 "error_code": exc.error_code}, exc.headers)
+            except (ConnectionError, socket.timeout):
+                self.close_connection = True
+
+        def _read_body(self) -> bytes:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                raise SandboxError(400, "Chunked request bodies are not supported",
+                                   "InvalidParameters")
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _discard_body(self) -> None:
+            length = self.headers.get("Content-Length")
+            if length and length.isdigit():
+                remaining = int(length)
+                while remaining:
+                    chunk = self.rfile.read(min(remaining, 1 << 20))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+            else:
+                # Chunked or unknown length: we cannot skip the body, so close.
+                self.close_connection = True
+
+        def _drop(self) -> None:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        def _send(self, status: int, data: bytes, ctype: str, headers: dict | None = None):
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_json(self, status: int, obj: Any, headers: dict | None = None) -> None:
+            self._send(status, json.dumps(obj).encode(), "application/json", headers)
+
+        def _send_s3_error(self, exc: SandboxError) -> None:
+            xml = (
+                f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{exc.error_code}</Code>'
+                f"<Message>{exc.error}</Message></Error>"
+            ).encode()
+            self._send(exc.status, xml, "application/xml")
+
+        def _send_file(self, path: Path, ctype: str, *, truncate: bool) -> None:
+            size = path.stat().st_size
+            start, end = 0, size - 1
+            status = 200
+            rng = self.headers.get("Range")
+            if rng:
+                match = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
+                if not match or int(match.group(1)) >= size:
+                    self._send(416, b"", "application/xml", {"Content-Range": f"bytes */{size}"})
+                    return
+                start = int(match.group(1))
+                end = min(size - 1, int(match.group(2))) if match.group(2) else size - 1
+                status = 206
+            count = end - start + 1
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(count))
+            self.send_header("Accept-Ranges", "bytes")
+            if status == 206:
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            self.end_headers()
+            self.wfile.flush()
+            with open(path, "rb") as fh:
+                if truncate:
+                    fh.seek(start)
+                    self.wfile.write(fh.read(count // 2))
+                    self.wfile.flush()
+                    self._drop()
+                    return
+                self.connection.sendfile(fh, offset=start, count=count)
+
+    return Handler
+
