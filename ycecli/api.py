@@ -211,7 +211,9 @@ class Yce:
             given = (extra_inputs or {}).get(spec.name)
             values = [given] if isinstance(given, str) else list(given or [])
             if not values and spec.required:
-                raise InvalidInput(f"{feature.command}: --{spec.name.replace('_', '-')} is required")
+                raise InvalidInput(
+                    f"{feature.command}: --{spec.name.replace('_', '-')} is required"
+                )
             shared[spec.name] = [self._resolve(spec, InputRef.parse(v)) for v in values]
 
         out_path = Path(output).expanduser() if output is not None else None
@@ -243,8 +245,14 @@ class Yce:
                         f"{target} already exists",
                         hint="Pass --overwrite to replace it, or choose another -o.",
                     )
-            jobs.append(Job(label=text, refs={primary.name: [ref], **shared}, target=target,
-                            target_given=given))
+            jobs.append(
+                Job(
+                    label=text,
+                    refs={primary.name: [ref], **shared},
+                    target=target,
+                    target_given=given,
+                )
+            )
         return jobs
 
     def _resolve(self, spec: InputSpec, ref: InputRef) -> InputRef:
@@ -308,11 +316,11 @@ class Yce:
                 result.error = result.error or type(exc).__name__
                 result.error_message = result.error_message or exc.message
                 result.exit_status = int(exc.exit_status)
-                if on_result:
-                    on_result(result)
                 if raise_errors:
                     exc.result = result  # type: ignore[attr-defined]
                     raise
+                if on_result:
+                    on_result(result)
                 results.append(result)
                 continue
             if on_result:
@@ -325,7 +333,10 @@ class Yce:
             on_event(event)
 
     def upload(
-        self, feature: Feature | str, spec: InputSpec | None, ref: InputRef,
+        self,
+        feature: Feature | str,
+        spec: InputSpec | None,
+        ref: InputRef,
         on_event: EventCallback | None = None,
     ) -> str:
         """Upload one local input and return its file id (an id: input is returned as is)."""
@@ -382,19 +393,42 @@ class Yce:
         try:
             task_id = submit(self.client, feature, body)
         except ApiError as exc:
-            self.journal.update(record, state=jr.FAILED, error=exc.error_code,
-                                error_message=exc.message)
+            self.journal.update(
+                record, state=jr.FAILED, error=exc.error_code, error_message=exc.message
+            )
             raise
         result.task_id = task_id
         result.status = "running"
         # Recorded before the first poll: an interrupted run can be resumed by id.
         self.journal.update(record, task_id=task_id, state=jr.RUNNING)
         self._emit(on_event, Event("submitted", label=job.label, task_id=task_id))
-        self._finish(feature, task_id, record, job.target, job.target_given, result, overwrite,
-                     timeout, on_event, label=job.label)
+        self._finish(
+            feature,
+            task_id,
+            record,
+            job.target,
+            job.target_given,
+            result,
+            overwrite,
+            timeout,
+            on_event,
+            label=job.label,
+        )
 
-    def _finish(self, feature, task_id, record, target, target_given, result, overwrite,
-                timeout, on_event, *, label) -> None:
+    def _finish(
+        self,
+        feature,
+        task_id,
+        record,
+        target,
+        target_given,
+        result,
+        overwrite,
+        timeout,
+        on_event,
+        *,
+        label,
+    ) -> None:
         """Poll a submitted task to the end and fetch its results."""
         from ycecli.errors import InvalidTaskId, TaskFailed
         from ycecli.tasks import poll
@@ -414,8 +448,9 @@ class Yce:
             result.status = "error"
             result.error, result.error_message = exc.error, exc.error_message
             if record:
-                self.journal.update(record, state=jr.FAILED, error=exc.error,
-                                    error_message=exc.error_message)
+                self.journal.update(
+                    record, state=jr.FAILED, error=exc.error, error_message=exc.error_message
+                )
             raise
         except TaskTimeout:
             result.status = "timeout"
@@ -425,8 +460,9 @@ class Yce:
         except InvalidTaskId as exc:
             result.status = "dropped"
             if record:
-                self.journal.update(record, state=jr.DROPPED, error=exc.error_code,
-                                    error_message=exc.message)
+                self.journal.update(
+                    record, state=jr.DROPPED, error=exc.error_code, error_message=exc.message
+                )
             raise
         result.status = "success"
         result.urls = [f.url for f in status.results if f.url]
@@ -442,8 +478,9 @@ class Yce:
             self.journal.update(record, state=jr.DONE, outputs=result.files)
         self._emit(on_event, Event("done", label=label, task_id=task_id, status="success"))
 
-    def _download_results(self, feature, files, target, target_given, overwrite, on_event,
-                          label) -> list[str]:
+    def _download_results(
+        self, feature, files, target, target_given, overwrite, on_event, label
+    ) -> list[str]:
         from ycecli.transfer import download
 
         written: list[str] = []
@@ -455,16 +492,16 @@ class Yce:
                 path = target.with_suffix(suffix)
             if index:
                 path = path.with_name(f"{path.stem}_{index + 1}{path.suffix}")
-            self._emit(on_event, Event("download", label=label, done=0, total=None,
-                                       message=str(path)))
+            self._emit(
+                on_event, Event("download", label=label, done=0, total=None, message=str(path))
+            )
             download(
                 self.client,
                 item.url,
                 path,
                 overwrite=overwrite,
                 on_progress=lambda done, total, p=path: self._emit(
-                    on_event, Event("download", label=label, done=done, total=total,
-                                    message=str(p))
+                    on_event, Event("download", label=label, done=done, total=total, message=str(p))
                 ),
             )
             written.append(str(path))
@@ -491,9 +528,13 @@ class Yce:
         """Resume polling a task by id (within its polling window) and fetch results."""
         feature = get_feature(feature) if isinstance(feature, str) else feature
         record = self.journal.find_task(feature.command, task_id)
-        result = TaskResult(feature=feature.command, input=(record.inputs[0] if record and
-                            record.inputs else f"task:{task_id}"), task_id=task_id,
-                            status="running", request_id=record.request_id if record else None)
+        result = TaskResult(
+            feature=feature.command,
+            input=(record.inputs[0] if record and record.inputs else f"task:{task_id}"),
+            task_id=task_id,
+            status="running",
+            request_id=record.request_id if record else None,
+        )
         target: Path | None = None
         given = False
         if output is not None:
@@ -508,11 +549,23 @@ class Yce:
         if target is not None and not target.suffix and feature.result != "json":
             target = target.with_suffix(RESULT_SUFFIX[feature.result])
         if target is not None and target.exists() and not overwrite:
-            raise OutputExists(f"{target} already exists",
-                               hint="Pass --overwrite to replace it, or choose another -o.")
+            raise OutputExists(
+                f"{target} already exists",
+                hint="Pass --overwrite to replace it, or choose another -o.",
+            )
         try:
-            self._finish(feature, task_id, record.id if record else None, target, given, result,
-                         overwrite, timeout, on_event, label=result.input)
+            self._finish(
+                feature,
+                task_id,
+                record.id if record else None,
+                target,
+                given,
+                result,
+                overwrite,
+                timeout,
+                on_event,
+                label=result.input,
+            )
         except YceError as exc:
             exc.result = result  # type: ignore[attr-defined]
             raise
@@ -562,7 +615,8 @@ class Yce:
 
 def _suffix_from_url(url: str) -> str:
     suffix = Path(unquote(urlsplit(url).path)).suffix.lower()
-    return {".jpeg": ".jpg"}.get(suffix, suffix) if suffix in (
-        ".jpg", ".jpeg", ".png", ".mp4", ".zip", ".json", ".webp"
-    ) else ""
-
+    return (
+        {".jpeg": ".jpg"}.get(suffix, suffix)
+        if suffix in (".jpg", ".jpeg", ".png", ".mp4", ".zip", ".json", ".webp")
+        else ""
+    )

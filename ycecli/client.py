@@ -40,7 +40,12 @@ SENSITIVE_KEYS = {"client_secret", "id_token", "access_token", "api_key", "autho
 SENSITIVE_QUERY = re.compile(r"(signature|credential|token|sig|key)", re.I)
 # The seeds document no error for an exhausted balance; match what any sensible
 # server would say, and let the sandbox use one of these.
-OUT_OF_UNITS_CODES = {"InsufficientCredit", "InsufficientUnits", "NotEnoughCredit", "CreditNotEnough"}
+OUT_OF_UNITS_CODES = {
+    "InsufficientCredit",
+    "InsufficientUnits",
+    "NotEnoughCredit",
+    "CreditNotEnough",
+}
 OUT_OF_UNITS_TEXT = re.compile(r"(insufficient|not enough|no (more )?)\s*(unit|credit)", re.I)
 
 
@@ -75,6 +80,8 @@ def redact_json(value: Any) -> Any:
         }
     if isinstance(value, list):
         return [redact_json(v) for v in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return redact_url(value)  # presigned URLs carry their signature in the query
     return value
 
 
@@ -152,7 +159,7 @@ class Client:
     ) -> None:
         self.profile = profile
         self.paths = paths
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy(attempts=profile.max_retries + 1)
         self.sleep = sleep
         self.on_wait = on_wait
         self.session = _make_session()
@@ -215,10 +222,11 @@ class Client:
             headers = {"Accept": "application/json"}
             if authenticate:
                 headers["Authorization"] = self._auth_header(generation)
-            self.limiter.acquire()
+            stamp = self.limiter.acquire()
             try:
                 resp = self._send(method, url, headers=headers, params=params, json_body=json_body)
             except NetworkError as exc:
+                self.limiter.done(stamp)
                 delay = self.retry.backoff(attempt)
                 if attempt + 1 >= self.retry.attempts or spent + delay > self.retry.budget:
                     raise NetworkError(
@@ -231,6 +239,7 @@ class Client:
                 attempt += 1
                 continue
 
+            self.limiter.done(stamp)
             status = resp.status_code
             if status == 401 and authenticate and generation == "v1" and not refreshed:
                 # 003 FAQ: refresh the token on 401 InvalidAccessToken, once.
@@ -350,8 +359,10 @@ class Client:
                 "its polling window; its result cannot be fetched. Run it again.",
                 **kwargs,
             )
-        if status == 402 or error_code in OUT_OF_UNITS_CODES or OUT_OF_UNITS_TEXT.search(
-            str(error or "")
+        if (
+            status == 402
+            or error_code in OUT_OF_UNITS_CODES
+            or OUT_OF_UNITS_TEXT.search(str(error or ""))
         ):
             return OutOfUnits(
                 text, hint="Check the balance with `yce units`, then top up.", **kwargs

@@ -64,6 +64,7 @@ class Profile:
     # we never let a gap exceed the shorter of this window and polling_interval.
     polling_window: float = 10.0
     task_timeout: float = 900.0
+    max_retries: int = 5  # retries of a failed request (connection, 5xx, 429)
     # Where the values came from, for `profile show` and error messages.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -236,8 +237,10 @@ def _check_field(path: Path, profile: str, key: Any, value: Any) -> None:
     expected = _FIELD_TYPES[key]
     if value is None:
         return
-    ok = isinstance(value, str) if expected is str else (
-        isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = (
+        isinstance(value, str)
+        if expected is str
+        else (isinstance(value, (int, float)) and not isinstance(value, bool))
     )
     if expected is int and isinstance(value, float):
         ok = value.is_integer()

@@ -122,7 +122,12 @@ class TaskFailed(YceError):
     exit_status = ExitStatus.TASK_FAILED
 
     def __init__(
-        self, message: str, *, task_id: str, error: str | None, error_message: str | None,
+        self,
+        message: str,
+        *,
+        task_id: str,
+        error: str | None,
+        error_message: str | None,
         hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
@@ -132,7 +137,9 @@ class TaskFailed(YceError):
 
     def to_dict(self) -> dict:
         data = super().to_dict()
-        data.update(task_id=self.task_id, api_error=self.error, api_error_message=self.error_message)
+        data.update(
+            task_id=self.task_id, api_error=self.error, api_error_message=self.error_message
+        )
         return data
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ycecli.client import Client
 from ycecli.errors import ApiError, TaskFailed, TaskTimeout
@@ -74,7 +73,9 @@ def parse_status(reply: dict) -> TaskStatus:
 def submit(client: Client, feature: Feature, body: dict) -> str:
     """POST the run request; retries inside `client.call` resend the same body, and
     with it the same request_id."""
-    reply = client.call("POST", feature.task_url_path, generation=feature.generation, json_body=body)
+    reply = client.call(
+        "POST", feature.task_url_path, generation=feature.generation, json_body=body
+    )
     try:
         return str(reply["result"]["task_id"])
     except (KeyError, TypeError):
@@ -124,7 +125,9 @@ def poll(
                 task_id=task_id,
                 error=status.error,
                 error_message=status.error_message,
-                hint=ENGINE_HINTS.get(status.error or "", "No units are charged for a failed task."),
+                hint=ENGINE_HINTS.get(
+                    status.error or "", "No units are charged for a failed task."
+                ),
             )
         gap = next_gap(status.polling_interval, window)
         # Count the gap from when this poll was sent, so a slow reply does not

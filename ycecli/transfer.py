@@ -92,7 +92,9 @@ def create_upload_slots(
                 )
             )
         except (KeyError, IndexError, TypeError):
-            raise ApiError(f"POST {upload_path}: an upload slot is missing its url or file_id")
+            raise ApiError(
+                f"POST {upload_path}: an upload slot is missing its url or file_id"
+            ) from None
     return slots
 
 

@@ -41,13 +41,18 @@ def main_options(
     ctx: typer.Context,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", "-p", help="Profile to use (default: $YCE_PROFILE, then the "
-                     "config file's default).", envvar=None),
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Profile to use (default: $YCE_PROFILE, then the config file's default).",
+            envvar=None,
+        ),
     ] = None,
     sandbox: Annotated[
         bool,
-        typer.Option("--sandbox", help="Run against a local emulator of the API: no account, "
-                     "no units spent."),
+        typer.Option(
+            "--sandbox", help="Run against a local emulator of the API: no account, no units spent."
+        ),
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Machine-readable JSON on stdout, one object per task.")

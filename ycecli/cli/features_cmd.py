@@ -113,19 +113,28 @@ def make_command(feature: Feature):
     for spec in feature.inputs:
         if spec is not primary:
             name, annotation, default = _input_option(spec)
-            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                            annotation=annotation, default=default))
+            params.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+                )
+            )
     for param in feature.params:
         name, annotation, default = _param_option(param)
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                        annotation=annotation, default=default))
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+            )
+        )
     for name, annotation, default in (
         ("output", OutputOpt, None),
         ("overwrite", OverwriteOpt, False),
         ("timeout", TimeoutOpt, None),
     ):
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                        annotation=annotation, default=default))
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+            )
+        )
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__name__ = feature.command.replace("-", "_")
     command.__doc__ = feature.summary
@@ -133,8 +142,9 @@ def make_command(feature: Feature):
 
 
 def epilog(feature: Feature) -> str:
-    lines = [f"{feature.title} ({feature.generation} API, /{feature.slug}). "
-             f"Result: {feature.result}."]
+    lines = [
+        f"{feature.title} ({feature.generation} API, /{feature.slug}). Result: {feature.result}."
+    ]
     for spec in feature.inputs:
         lines.append(f"Input {spec.name}: {spec.rules.describe()}.")
     if feature.examples:

@@ -17,7 +17,8 @@ def _state(args: tuple, kwargs: dict):
     from ycecli.cli.state import State
 
     for value in (*args, *kwargs.values()):
-        if isinstance(value, typer.Context):
+        # Typer may hand over its Click context rather than a typer.Context.
+        if hasattr(value, "find_object"):
             obj = value.find_object(State)
             if obj is not None:
                 return obj

@@ -26,8 +26,9 @@ def _human_bytes(n: int | None) -> str:
 
 
 class Reporter:
-    def __init__(self, *, json_mode: bool = False, quiet: bool = False,
-                 progress: bool | None = None) -> None:
+    def __init__(
+        self, *, json_mode: bool = False, quiet: bool = False, progress: bool | None = None
+    ) -> None:
         self.json_mode = json_mode
         self.quiet = quiet
         if progress is None:
@@ -123,15 +124,17 @@ class Reporter:
             row = progress.add_task(label, total=None)
             self._rows[label] = row
         if event.kind == "upload":
-            progress.update(row, description=f"{label}: upload", completed=event.done or 0,
-                            total=event.total)
+            progress.update(
+                row, description=f"{label}: upload", completed=event.done or 0, total=event.total
+            )
         elif event.kind == "submitted":
             progress.update(row, description=f"{label}: submitted", completed=0, total=None)
         elif event.kind == "status":
             progress.update(row, description=f"{label}: {event.status} {event.elapsed:.0f}s")
         elif event.kind == "download":
-            progress.update(row, description=f"{label}: download", completed=event.done or 0,
-                            total=event.total)
+            progress.update(
+                row, description=f"{label}: download", completed=event.done or 0, total=event.total
+            )
         elif event.kind == "done":
             progress.update(row, description=f"{label}: done")
         elif event.kind == "wait":

@@ -29,8 +29,10 @@ def _read_stdin_line(what: str) -> str:
     line = sys.stdin.readline()
     value = line.strip()
     if not value:
-        raise InvalidInput(f"expected the {what} on stdin, got nothing",
-                           hint=f"Pipe it in: printf '%s\\n' \"$SECRET\" | yce profile add ...")
+        raise InvalidInput(
+            f"expected the {what} on stdin, got nothing",
+            hint="Pipe it in: printf '%s\\n' \"$SECRET\" | yce profile add ...",
+        )
     return value
 
 
@@ -40,16 +42,26 @@ def add(
     ctx: typer.Context,
     name: NameArg,
     client_id: Annotated[
-        str | None, typer.Option("--client-id", help="v1 client_id (the 'API Key' shown in the "
-                                 "API key dialog).", show_default=False)
+        str | None,
+        typer.Option(
+            "--client-id",
+            help="v1 client_id (the 'API Key' shown in the API key dialog).",
+            show_default=False,
+        ),
     ] = None,
     client_secret_stdin: Annotated[
-        bool, typer.Option("--client-secret-stdin", help="Read the v1 client_secret (the "
-                           "'Secret key') from the first line of stdin.")
+        bool,
+        typer.Option(
+            "--client-secret-stdin",
+            help="Read the v1 client_secret (the 'Secret key') from the first line of stdin.",
+        ),
     ] = False,
     api_key_stdin: Annotated[
-        bool, typer.Option("--api-key-stdin", help="Read the v2 API key from stdin (after the "
-                           "client secret, if both are piped).")
+        bool,
+        typer.Option(
+            "--api-key-stdin",
+            help="Read the v2 API key from stdin (after the client secret, if both are piped).",
+        ),
     ] = False,
     api_base: Annotated[
         str | None, typer.Option("--api-base", help="v1 server root.", show_default=False)
@@ -76,12 +88,17 @@ def add(
     if api_key_stdin:
         values["api_key"] = _read_stdin_line("API key")
     if interactive and not values.get("client_id") and not values.get("api_key"):
-        values["client_id"] = typer.prompt("v1 client_id (blank to skip)", default="",
-                                           show_default=False) or None
+        values["client_id"] = (
+            typer.prompt("v1 client_id (blank to skip)", default="", show_default=False) or None
+        )
         if values["client_id"]:
             values["client_secret"] = typer.prompt("v1 client_secret", hide_input=True)
-        key = typer.prompt("v2 API key for ring/earring try-on (blank to skip)", default="",
-                           hide_input=True, show_default=False)
+        key = typer.prompt(
+            "v2 API key for ring/earring try-on (blank to skip)",
+            default="",
+            hide_input=True,
+            show_default=False,
+        )
         if key:
             values["api_key"] = key
     elif interactive and values.get("client_id") and not values.get("client_secret"):
@@ -107,8 +124,10 @@ def add(
     if make_default or not cfg.default_profile:
         cfg.default_profile = name
     cfg.save()
-    state.reporter.note(f"saved profile {name!r} in {cfg.path}"
-                        + (" (default)" if cfg.default_profile == name else ""))
+    state.reporter.note(
+        f"saved profile {name!r} in {cfg.path}"
+        + (" (default)" if cfg.default_profile == name else "")
+    )
 
 
 @app.command("list")
@@ -119,8 +138,14 @@ def list_profiles(ctx: typer.Context) -> None:
     cfg = _config(ctx)
     rows = []
     for name, values in cfg.profiles.items():
-        kinds = [k for k, ok in (("v1", values.get("client_id") and values.get("client_secret")),
-                                 ("v2", values.get("api_key"))) if ok]
+        kinds = [
+            k
+            for k, ok in (
+                ("v1", values.get("client_id") and values.get("client_secret")),
+                ("v2", values.get("api_key")),
+            )
+            if ok
+        ]
         rows.append({"name": name, "default": name == cfg.default_profile, "apis": kinds})
     if state.json:
         for row in rows:
@@ -137,8 +162,9 @@ def list_profiles(ctx: typer.Context) -> None:
 @guarded
 def show(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(help="Profile name (default: the active one).")]
-    = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Profile name (default: the active one).")
+    ] = None,
 ) -> None:
     """Show a profile as yce resolves it (file + environment), secrets redacted."""
     from ycecli.config import load_profile
@@ -164,8 +190,9 @@ def use(ctx: typer.Context, name: NameArg) -> None:
     """Make a profile the default."""
     cfg = _config(ctx)
     if name not in cfg.profiles:
-        raise ConfigError(f"no profile named {name!r} in {cfg.path}",
-                          hint="See `yce profile list`.")
+        raise ConfigError(
+            f"no profile named {name!r} in {cfg.path}", hint="See `yce profile list`."
+        )
     cfg.default_profile = name
     cfg.save()
     ctx.obj.reporter.note(f"default profile is now {name!r}")
@@ -181,12 +208,14 @@ def remove(ctx: typer.Context, name: NameArg) -> None:
     cfg = _config(ctx)
     values = cfg.profiles.pop(name, None)
     if values is None:
-        raise ConfigError(f"no profile named {name!r} in {cfg.path}",
-                          hint="See `yce profile list`.")
+        raise ConfigError(
+            f"no profile named {name!r} in {cfg.path}", hint="See `yce profile list`."
+        )
     if cfg.default_profile == name:
         cfg.default_profile = next(iter(cfg.profiles), None)
     cfg.save()
     if values.get("client_id"):
-        TokenStore(ctx.obj.paths()).drop(values.get("api_base", DEFAULT_API_BASE),
-                                          values["client_id"])
+        TokenStore(ctx.obj.paths()).drop(
+            values.get("api_base", DEFAULT_API_BASE), values["client_id"]
+        )
     ctx.obj.reporter.note(f"removed profile {name!r}")

@@ -18,8 +18,9 @@ app = typer.Typer(help="Run the local API emulator.", no_args_is_help=True)
 @guarded
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")]
-    = 8080,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
+    ] = 8080,
     task_seconds: Annotated[
         float, typer.Option("--task-seconds", min=0, help="How long each task takes.")
     ] = 1.0,

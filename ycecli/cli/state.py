@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -72,20 +71,19 @@ class State:
                     api_base=env["YCE_API_BASE"],
                     api_base_v2=env["YCE_API_BASE_V2"],
                 )
-                self.reporter.note(f"sandbox: local emulator at {self._sandbox.url} (no units spent)")
+                self.reporter.note(
+                    f"sandbox: local emulator at {self._sandbox.url} (no units spent)"
+                )
                 self._yce = Yce(profile, paths=self._sandbox_paths())
             else:
                 self._yce = Yce(self.profile, paths=self.paths())
         return self._yce
 
     def close(self) -> None:
+        self.reporter.stop()
         if self._yce is not None:
             self._yce.close()
         if self._sandbox is not None:
             self._sandbox.stop()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"

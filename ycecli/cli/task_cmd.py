@@ -20,8 +20,9 @@ TaskIdArg = Annotated[str, typer.Argument(help="The task id yce printed (quote i
 @guarded
 def list_tasks(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")]
-    = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many, newest first.")
+    ] = 20,
     open_only: Annotated[bool, typer.Option("--open", help="Only tasks not finished.")] = False,
 ) -> None:
     """Show the task journal, newest first."""
@@ -75,7 +76,11 @@ def wait(
     """Resume polling a task until it ends, then download its results."""
     state = ctx.obj
     result = state.yce().task_wait(
-        feature, task_id, output=output, overwrite=overwrite, timeout=timeout,
+        feature,
+        task_id,
+        output=output,
+        overwrite=overwrite,
+        timeout=timeout,
         on_event=state.reporter.on_event,
     )
     state.reporter.stop()

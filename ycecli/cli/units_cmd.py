@@ -50,8 +50,9 @@ def history(
     ] = 20,
     starting_token: Annotated[
         str | None,
-        typer.Option("--starting-token", help="next_token from a previous page.",
-                     show_default=False),
+        typer.Option(
+            "--starting-token", help="next_token from a previous page.", show_default=False
+        ),
     ] = None,
     all_pages: Annotated[bool, typer.Option("--all", help="Follow next_token to the end.")] = False,
 ) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 
 # A producer takes {input name: [(bytes, content_type), ...]} and the task's params,
 # and returns a list of (bytes, content_type) results, or raises EngineError.
-Producer = Callable[[Mapping[str, list[tuple[bytes, str]]], Mapping[str, Any]], list[tuple[bytes, str]]]
+Producer = Callable[
+    [Mapping[str, list[tuple[bytes, str]]], Mapping[str, Any]], list[tuple[bytes, str]]
+]
 
 
 class EngineError(Exception):

@@ -14,6 +14,7 @@ never imports the client.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -189,6 +190,7 @@ class Sandbox:
         self.rate_limited = 0  # 429s answered for exceeding a limit
         self.engine_errors: deque[tuple[str, str]] = deque()
         self.upload_log: list[dict] = []  # headers of every storage PUT, for tests
+        self.polls: list[tuple[str, float]] = []  # (task_id, sandbox time) of every poll
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._routes = self._build_routes()
@@ -238,7 +240,9 @@ class Sandbox:
         with self.lock:
             self.faults.append(fault)
 
-    def fail_next_task(self, code: str = "error_no_face", message: str = "No face detected") -> None:
+    def fail_next_task(
+        self, code: str = "error_no_face", message: str = "No face detected"
+    ) -> None:
         self.engine_errors.append((code, message))
 
     def charges(self) -> list[dict]:
@@ -274,8 +278,9 @@ class Sandbox:
             expires = int(query["X-Amz-Date"][0])
             sig = query["X-Amz-Signature"][0]
         except (KeyError, ValueError, IndexError):
-            raise SandboxError(403, "Query-string authentication requires a signature",
-                               "AccessDenied") from None
+            raise SandboxError(
+                403, "Query-string authentication requires a signature", "AccessDenied"
+            ) from None
         if not hmac.compare_digest(sig, self._sign(kind, key, expires)):
             raise SandboxError(403, "The request signature does not match", "SignatureDoesNotMatch")
         if self.clock.now() > expires:
@@ -312,11 +317,17 @@ class Sandbox:
         now = self.clock.now()
         cfg = self.config
         with self.lock:
-            windows = [(self.ip_hits.setdefault(ip, deque()), cfg.rate_limit_ip,
-                        cfg.rate_limit_ip_window)]
+            windows = [
+                (self.ip_hits.setdefault(ip, deque()), cfg.rate_limit_ip, cfg.rate_limit_ip_window)
+            ]
             if token:
-                windows.append((self.token_hits.setdefault(token, deque()),
-                                cfg.rate_limit_token, cfg.rate_limit_token_window))
+                windows.append(
+                    (
+                        self.token_hits.setdefault(token, deque()),
+                        cfg.rate_limit_token,
+                        cfg.rate_limit_token_window,
+                    )
+                )
             waits = []
             for hits, limit, window in windows:
                 while hits and hits[0] <= now - window:
@@ -350,13 +361,15 @@ class Sandbox:
         if method == "POST":
             ctype = headers.get("Content-Type", "")
             if not ctype.startswith("application/json"):
-                raise SandboxError(400, "Content-Type must be application/json",
-                                   "InvalidParameters")
+                raise SandboxError(
+                    400, "Content-Type must be application/json", "InvalidParameters"
+                )
             try:
                 parsed = json.loads(body or b"null")
             except ValueError:
-                raise SandboxError(400, "Request body is not valid JSON",
-                                   "InvalidParameters") from None
+                raise SandboxError(
+                    400, "Request body is not valid JSON", "InvalidParameters"
+                ) from None
             if not isinstance(parsed, dict):
                 raise SandboxError(400, "Request body must be a JSON object", "InvalidParameters")
         return route(query=query, body=parsed, token=token)
@@ -376,16 +389,19 @@ class Sandbox:
         except (ValueError, TypeError):
             plaintext = None
         if not plaintext:
-            raise SandboxError(401, "Authentication failed: id_token does not decrypt",
-                               "InvalidIdToken")
+            raise SandboxError(
+                401, "Authentication failed: id_token does not decrypt", "InvalidIdToken"
+            )
         match = re.fullmatch(rb"client_id=(.+)&timestamp=(\d{13})", plaintext)
         if not match or match.group(1).decode(errors="replace") != client_id:
-            raise SandboxError(401, "Authentication failed: id_token plaintext is malformed",
-                               "InvalidIdToken")
+            raise SandboxError(
+                401, "Authentication failed: id_token plaintext is malformed", "InvalidIdToken"
+            )
         stamp = int(match.group(2)) / 1000.0
         if abs(stamp - self.clock.now()) > self.config.timestamp_skew:
-            raise SandboxError(401, "Authentication failed: id_token timestamp is stale",
-                               "InvalidIdToken")
+            raise SandboxError(
+                401, "Authentication failed: id_token timestamp is stale", "InvalidIdToken"
+            )
         token = base64.b64encode(secrets.token_bytes(30)).decode() + "." + _b64id(18)
         with self.lock:
             self.tokens[token] = (client_id, self.clock.now() + self.config.token_ttl)
@@ -451,21 +467,27 @@ class Sandbox:
         for entry in files:
             if not isinstance(entry, dict):
                 raise SandboxError(400, "each file must be an object", "InvalidParameters")
-            _require_keys(entry, required={"content_type", "file_name", "file_size"},
-                          allowed={"content_type", "file_name", "file_size"}, where="files[]")
+            _require_keys(
+                entry,
+                required={"content_type", "file_name", "file_size"},
+                allowed={"content_type", "file_name", "file_size"},
+                where="files[]",
+            )
             ctype, name, size = entry["content_type"], entry["file_name"], entry["file_size"]
             if ctype not in allowed_types:
-                raise SandboxError(400, f"content_type must be one of {', '.join(allowed_types)}",
-                                   "InvalidParameters")
+                raise SandboxError(
+                    400,
+                    f"content_type must be one of {', '.join(allowed_types)}",
+                    "InvalidParameters",
+                )
             if not isinstance(name, str) or not name:
-                raise SandboxError(400, "file_name must be a non-empty string",
-                                   "InvalidParameters")
+                raise SandboxError(400, "file_name must be a non-empty string", "InvalidParameters")
             if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-                raise SandboxError(400, "file_size must be a positive integer",
-                                   "InvalidParameters")
+                raise SandboxError(400, "file_size must be a positive integer", "InvalidParameters")
             if size > limit:
-                raise SandboxError(400, f"file_size {size} exceeds the limit of {limit} bytes",
-                                   "InvalidParameters")
+                raise SandboxError(
+                    400, f"file_size {size} exceeds the limit of {limit} bytes", "InvalidParameters"
+                )
             file_id = _b64id()
             key = secrets.token_hex(16)
             with self.lock:
@@ -498,21 +520,38 @@ class Sandbox:
         stored = self.files[file_id]
         self.upload_log.append(dict(headers.items()))
         if headers.get("Authorization"):
-            raise SandboxError(400, "Only one auth mechanism allowed; only the X-Amz-Algorithm "
-                               "query parameter should be specified", "InvalidArgument")
+            raise SandboxError(
+                400,
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm "
+                "query parameter should be specified",
+                "InvalidArgument",
+            )
         if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
-            raise SandboxError(501, "A header you provided implies functionality that is not "
-                               "implemented: Transfer-Encoding", "NotImplemented")
+            raise SandboxError(
+                501,
+                "A header you provided implies functionality that is not "
+                "implemented: Transfer-Encoding",
+                "NotImplemented",
+            )
         length = headers.get("Content-Length")
         if length is None:
-            raise SandboxError(411, "You must provide the Content-Length HTTP header.",
-                               "MissingContentLength")
+            raise SandboxError(
+                411, "You must provide the Content-Length HTTP header.", "MissingContentLength"
+            )
         if not length.isdigit() or int(length) != stored.declared_size:
-            raise SandboxError(403, "The request signature we calculated does not match the "
-                               "signature you provided (Content-Length)", "SignatureDoesNotMatch")
+            raise SandboxError(
+                403,
+                "The request signature we calculated does not match the "
+                "signature you provided (Content-Length)",
+                "SignatureDoesNotMatch",
+            )
         if headers.get("Content-Type") != stored.content_type:
-            raise SandboxError(403, "The request signature we calculated does not match the "
-                               "signature you provided (Content-Type)", "SignatureDoesNotMatch")
+            raise SandboxError(
+                403,
+                "The request signature we calculated does not match the "
+                "signature you provided (Content-Type)",
+                "SignatureDoesNotMatch",
+            )
         path = self.storage_dir / f"up-{key}"
         remaining = int(length)
         with open(path, "wb") as out:
@@ -614,16 +653,22 @@ class Sandbox:
         for blob, ctype in produced:
             file_id = _b64id()
             key = secrets.token_hex(16)
-            suffix = {"image/png": ".png", "image/jpeg": ".jpg", "video/mp4": ".mp4",
-                      "application/zip": ".zip"}.get(ctype, "")
+            suffix = {
+                "image/png": ".png",
+                "image/jpeg": ".jpg",
+                "video/mp4": ".mp4",
+                "application/zip": ".zip",
+            }.get(ctype, "")
             path = self.storage_dir / f"res-{key}{suffix}"
             path.write_bytes(blob)
             self.files[file_id] = StoredFile(file_id, ctype, len(blob), path=path)
             name = f"{key}{suffix}"
             self.downloads[name] = file_id
             data.append(
-                {"dst_id": file_id,
-                 "url": self._signed_url("files", name, self.config.download_url_ttl)}
+                {
+                    "dst_id": file_id,
+                    "url": self._signed_url("files", name, self.config.download_url_ttl),
+                }
             )
         task.results = [{"id": payload["actions"][0]["id"], "data": data}]
         task.state = "success"
@@ -639,6 +684,7 @@ class Sandbox:
         task_id = task_ids[0]
         now = self.clock.now()
         with self.lock:
+            self.polls.append((task_id, now))
             task = self.tasks.get(task_id)
             if task is None or task.feature is not feature:
                 raise SandboxError(400, "Invalid task id", "InvalidTaskId")
@@ -669,8 +715,12 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
     payload = body["payload"]
     if not isinstance(payload, dict):
         raise SandboxError(400, "payload must be an object", "InvalidParameters")
-    _require_keys(payload, required={"file_sets", "actions"}, allowed={"file_sets", "actions"},
-                  where="payload")
+    _require_keys(
+        payload,
+        required={"file_sets", "actions"},
+        allowed={"file_sets", "actions"},
+        where="payload",
+    )
     file_sets = payload["file_sets"]
     if not isinstance(file_sets, dict):
         raise SandboxError(400, "payload.file_sets must be an object", "InvalidParameters")
@@ -679,16 +729,17 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
     _require_keys(file_sets, required=required, allowed=set(fields), where="payload.file_sets")
     for name, ids in file_sets.items():
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            raise SandboxError(400, f"payload.file_sets.{name} must be an array of file ids",
-                               "InvalidParameters")
+            raise SandboxError(
+                400, f"payload.file_sets.{name} must be an array of file ids", "InvalidParameters"
+            )
         for fid in ids:
             if not known_file(fid):
-                raise SandboxError(400, f"Unknown file id in payload.file_sets.{name}: {fid}",
-                                   "InvalidParameters")
+                raise SandboxError(
+                    400, f"Unknown file id in payload.file_sets.{name}: {fid}", "InvalidParameters"
+                )
     actions = payload["actions"]
     if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
-        raise SandboxError(400, "payload.actions must hold exactly one action",
-                           "InvalidParameters")
+        raise SandboxError(400, "payload.actions must hold exactly one action", "InvalidParameters")
     action = actions[0]
     allowed = {"id", "params"} if feature.action_params else {"id"}
     _require_keys(action, required=allowed, allowed=allowed, where="payload.actions[0]")
@@ -697,11 +748,16 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
     if feature.action_params:
         params = action["params"]
         if not isinstance(params, dict):
-            raise SandboxError(400, "payload.actions[0].params must be an object",
-                               "InvalidParameters")
+            raise SandboxError(
+                400, "payload.actions[0].params must be an object", "InvalidParameters"
+            )
         declared = {p.name: p for p in feature.params if p.path == ("actions", 0, "params")}
-        _require_keys(params, required={n for n, p in declared.items() if p.required},
-                      allowed=set(declared), where="payload.actions[0].params")
+        _require_keys(
+            params,
+            required={n for n, p in declared.items() if p.required},
+            allowed=set(declared),
+            where="payload.actions[0].params",
+        )
         for name, value in params.items():
             _check_value(declared[name], value)
 
@@ -716,8 +772,9 @@ def _check_value(param: Param, value: Any) -> None:
     try:
         param.coerce(value)
     except InvalidInput as exc:
-        raise SandboxError(400, f"{param.name}: {exc.hint or exc.message}",
-                           "InvalidParameters") from None
+        raise SandboxError(
+            400, f"{param.name}: {exc.hint or exc.message}", "InvalidParameters"
+        ) from None
 
 
 def _collect_params(feature: Feature, payload: dict):
@@ -736,12 +793,14 @@ def _require_keys(obj: Any, *, required: set, allowed: set, where: str = "body")
         raise SandboxError(400, f"{where} must be an object", "InvalidParameters")
     missing = sorted(required - set(obj))
     if missing:
-        raise SandboxError(400, f"{where}: missing required field(s) {', '.join(missing)}",
-                           "InvalidParameters")
+        raise SandboxError(
+            400, f"{where}: missing required field(s) {', '.join(missing)}", "InvalidParameters"
+        )
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        raise SandboxError(400, f"{where}: unknown field(s) {', '.join(unknown)}",
-                           "InvalidParameters")
+        raise SandboxError(
+            400, f"{where}: unknown field(s) {', '.join(unknown)}", "InvalidParameters"
+        )
 
 
 def _query_int(query: dict, name: str, *, default: int, low: int, high: int) -> int:
@@ -810,6 +869,7 @@ def _make_handler(sandbox: Sandbox):
             path = parts.path
             query = parse_qs(parts.query, keep_blank_values=True)
             fault = sandbox._take_fault(method, path)
+            self._consumed = False  # has this request's body been read?
             try:
                 if fault is not None and fault.kind == "drop":
                     self._drop()
@@ -817,13 +877,13 @@ def _make_handler(sandbox: Sandbox):
                 if fault is not None and fault.kind == "delay":
                     time.sleep(fault.delay)
                 if fault is not None and fault.kind == "status":
-                    self._discard_body()
                     extra = {}
                     if fault.retry_after is not None:
                         extra["Retry-After"] = str(int(fault.retry_after))
                     raise SandboxError(fault.status, "Injected fault", "InjectedFault", extra)
                 if path.startswith("/storage/upload/"):
                     sandbox.store_upload(path.rsplit("/", 1)[1], query, self.headers, self.rfile)
+                    self._consumed = True
                     if fault is not None and fault.kind == "drop_response":
                         self._drop()
                         return
@@ -831,15 +891,19 @@ def _make_handler(sandbox: Sandbox):
                     return
                 if path.startswith("/storage/files/"):
                     target, ctype = sandbox.download_target(path.rsplit("/", 1)[1], query)
-                    self._send_file(target, ctype, truncate=fault is not None and
-                                    fault.kind == "truncate")
+                    self._send_file(
+                        target, ctype, truncate=fault is not None and fault.kind == "truncate"
+                    )
                     return
                 if path == "/_sandbox/state" and method == "GET":
                     with sandbox.lock:
                         sandbox.sweep()
-                        state = {"units": sandbox.units, "charges": len(sandbox.charges()),
-                                 "rate_limited": sandbox.rate_limited,
-                                 "tasks": {t.task_id: t.state for t in sandbox.tasks.values()}}
+                        state = {
+                            "units": sandbox.units,
+                            "charges": len(sandbox.charges()),
+                            "rate_limited": sandbox.rate_limited,
+                            "tasks": {t.task_id: t.state for t in sandbox.tasks.values()},
+                        }
                     self._send_json(200, state)
                     return
                 body = self._read_body()
@@ -851,24 +915,31 @@ def _make_handler(sandbox: Sandbox):
                     return
                 self._send_json(status, reply)
             except SandboxError as exc:
+                self._discard_body()
                 if path.startswith("/storage/"):
-                    if method == "PUT":
-                        self._discard_body()
                     self._send_s3_error(exc)
                 else:
-                    self._send_json(exc.status, {"status": exc.status, "error": exc.error,
-                                                 "error_code": exc.error_code}, exc.headers)
-            except (ConnectionError, socket.timeout):
+                    self._send_json(
+                        exc.status,
+                        {"status": exc.status, "error": exc.error, "error_code": exc.error_code},
+                        exc.headers,
+                    )
+            except (TimeoutError, ConnectionError):
                 self.close_connection = True
 
         def _read_body(self) -> bytes:
             if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                raise SandboxError(400, "Chunked request bodies are not supported",
-                                   "InvalidParameters")
+                raise SandboxError(
+                    400, "Chunked request bodies are not supported", "InvalidParameters"
+                )
             length = int(self.headers.get("Content-Length") or 0)
+            self._consumed = True
             return self.rfile.read(length) if length else b""
 
         def _discard_body(self) -> None:
+            if self._consumed:
+                return
+            self._consumed = True
             length = self.headers.get("Content-Length")
             if length and length.isdigit():
                 remaining = int(length)
@@ -877,16 +948,14 @@ def _make_handler(sandbox: Sandbox):
                     if not chunk:
                         break
                     remaining -= len(chunk)
-            else:
-                # Chunked or unknown length: we cannot skip the body, so close.
+            elif self.headers.get("Transfer-Encoding"):
+                # A chunked body we will not parse: the connection cannot be reused.
                 self.close_connection = True
 
         def _drop(self) -> None:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
         def _send(self, status: int, data: bytes, ctype: str, headers: dict | None = None):
             self.send_response(status)
@@ -939,4 +1008,3 @@ def _make_handler(sandbox: Sandbox):
                 self.connection.sendfile(fh, offset=start, count=count)
 
     return Handler
-
