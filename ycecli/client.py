@@ -398,7 +398,8 @@ def _describe_network_error(exc: Exception) -> str:
         return "TLS error"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "connection failed or was dropped"
-    return f"{type(exc).__name__}"
+    # Messages may quote the URL; its query string can hold a signature.
+    return f"{type(exc).__name__}: " + re.sub(r"\?\S*", "?…", str(exc))[:300]
 
 
 __all__ = ["AUTH_PATH", "Client", "RetryPolicy", "redact_url", "redact_json", "redact_headers"]

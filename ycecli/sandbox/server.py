@@ -573,6 +573,35 @@ class Sandbox:
             raise SandboxError(404, "The specified key does not exist.", "NoSuchKey")
         return stored.path, stored.content_type
 
+    # -- benchmark helpers: storage URLs of any size, outside the API's limits ----
+
+    def bench_slot(self, size: int) -> dict:
+        """A presigned upload slot for `size` bytes of application/octet-stream."""
+        file_id, key = _b64id(), secrets.token_hex(16)
+        with self.lock:
+            self.files[file_id] = StoredFile(file_id, "application/octet-stream", size)
+            self.slots[key] = (file_id, self.clock.now() + self.config.upload_url_ttl)
+        return {
+            "file_id": file_id,
+            "url": self._signed_url("upload", key, self.config.upload_url_ttl),
+            "headers": {"Content-Type": "application/octet-stream", "Content-Length": size},
+        }
+
+    def bench_blob(self, size: int) -> dict:
+        """A stored file of `size` random bytes and its presigned download URL."""
+        file_id, key = _b64id(), secrets.token_hex(16)
+        path = self.storage_dir / f"blob-{key}"
+        with open(path, "wb") as out:
+            remaining = size
+            while remaining:
+                chunk = os.urandom(min(remaining, 1 << 20))
+                out.write(chunk)
+                remaining -= len(chunk)
+        with self.lock:
+            self.files[file_id] = StoredFile(file_id, "application/octet-stream", size, path=path)
+            self.downloads[key] = file_id
+        return {"file_id": file_id, "url": self._signed_url("files", key, 7200)}
+
     # -- tasks ------------------------------------------------------------------------
 
     def h_task_run(self, feature: Feature, *, body, token, **_):
@@ -905,6 +934,11 @@ def _make_handler(sandbox: Sandbox):
                             "tasks": {t.task_id: t.state for t in sandbox.tasks.values()},
                         }
                     self._send_json(200, state)
+                    return
+                if path in ("/_sandbox/slot", "/_sandbox/blob") and method == "POST":
+                    size = int(json.loads(self._read_body() or b"{}").get("size", 0))
+                    make = sandbox.bench_slot if path.endswith("slot") else sandbox.bench_blob
+                    self._send_json(200, make(size))
                     return
                 body = self._read_body()
                 status, reply = sandbox.handle_api(
