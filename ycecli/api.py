@@ -211,9 +211,7 @@ class Yce:
             given = (extra_inputs or {}).get(spec.name)
             values = [given] if isinstance(given, str) else list(given or [])
             if not values and spec.required:
-                raise InvalidInput(
-                    f"{feature.command}: --{spec.name.replace('_', '-')} is required"
-                )
+                raise InvalidInput(f"{feature.command}: {spec.flag} is required")
             shared[spec.name] = [self._resolve(spec, InputRef.parse(v)) for v in values]
 
         out_path = Path(output).expanduser() if output is not None else None
@@ -261,6 +259,8 @@ class Yce:
 
         if ref.file_id is not None:
             return ref  # an id was checked when it was first uploaded or produced
+        if ref.url is not None and spec.url_field:
+            return ref  # the API fetches public URLs itself (v2 try-on); nothing to upload
         if ref.url is not None:
             local = self._fetch_url(ref.url)
             check_media(local, spec.rules, label=f"{spec.name} {ref.url} (downloaded)")
@@ -369,14 +369,22 @@ class Yce:
         return slot.file_id
 
     def _run_job(self, feature, job, params, result, overwrite, timeout, on_event) -> None:
-        file_ids = {
-            name: [self.upload(feature, None, ref, on_event) for ref in refs]
-            for name, refs in job.refs.items()
-        }
+        specs = {spec.name: spec for spec in feature.inputs}
+        file_ids: dict[str, list[str]] = {}
+        urls: dict[str, list[str]] = {}
+        for name, refs in job.refs.items():
+            for ref in refs:
+                if ref.url is not None and ref.path is None and specs[name].url_field:
+                    urls.setdefault(name, []).append(ref.url)
+                else:
+                    file_ids.setdefault(name, []).append(
+                        self.upload(feature, specs[name], ref, on_event)
+                    )
         account = self.account(feature)
-        request_id = self.journal.next_request_id(account)
+        # v2 documents no request_id (000-002); v1 needs a fresh one per task.
+        request_id = self.journal.next_request_id(account) if feature.generation == "v1" else None
         result.request_id = request_id
-        body = feature.build_body(request_id, file_ids, params)
+        body = feature.build_body(request_id, file_ids, params, urls)
         record = self.journal.create(
             account=account,
             api_base=self.client.base_url(feature.generation),
@@ -388,10 +396,10 @@ class Yce:
             outputs=[str(job.target)] if job.target else [],
         )
         from ycecli.errors import ApiError
-        from ycecli.tasks import submit
+        from ycecli.tasks import submit, task_path
 
         try:
-            task_id = submit(self.client, feature, body)
+            task_id = submit(self.client, feature, body, task_path(feature, self.profile))
         except ApiError as exc:
             self.journal.update(
                 record, state=jr.FAILED, error=exc.error_code, error_message=exc.message
@@ -431,13 +439,14 @@ class Yce:
     ) -> None:
         """Poll a submitted task to the end and fetch its results."""
         from ycecli.errors import InvalidTaskId, TaskFailed
-        from ycecli.tasks import poll
+        from ycecli.tasks import poll, task_path
 
         try:
             status = poll(
                 self.client,
                 feature,
                 task_id,
+                path=task_path(feature, self.profile),
                 window=self.profile.polling_window,
                 timeout=timeout if timeout is not None else self.profile.task_timeout,
                 on_status=lambda s, t: self._emit(
@@ -510,10 +519,10 @@ class Yce:
     # -- tasks by id --------------------------------------------------------------
 
     def task_status(self, feature: Feature | str, task_id: str):
-        from ycecli.tasks import check_status
+        from ycecli.tasks import check_status, task_path
 
         feature = get_feature(feature) if isinstance(feature, str) else feature
-        return check_status(self.client, feature, task_id)
+        return check_status(self.client, feature, task_id, task_path(feature, self.profile))
 
     def task_wait(
         self,
@@ -598,19 +607,33 @@ class Yce:
         return {"history": result.get("history") or [], "next_token": result.get("next_token")}
 
     def auth_check(self) -> dict[str, Any]:
-        """Prove the v1 credentials work: get a token, then read the balance."""
-        started = time.monotonic()
-        self.client.v1_auth.invalidate()
-        self.client.v1_auth.token()
-        units = self.units()
-        return {
-            "profile": self.profile.name,
-            "api_base": self.profile.api_base,
-            "client_id": self.profile.client_id,
-            "token": "ok",
-            "units": units["total"],
-            "seconds": round(time.monotonic() - started, 3),
-        }
+        """Prove the credentials work: v1 gets a fresh token and reads the balance.
+
+        The v2 documents (000-002) give no call that checks an API key without
+        starting a paid task, so a v2 key is reported as present, not as verified.
+        """
+        from ycecli.auth import missing_credential_error
+
+        if not (self.profile.has_v1 or self.profile.has_v2):
+            raise missing_credential_error(self.profile, "v1")
+        info: dict[str, Any] = {"profile": self.profile.name}
+        if self.profile.has_v1:
+            started = time.monotonic()
+            self.client.v1_auth.invalidate()
+            self.client.v1_auth.token()
+            info.update(
+                api_base=self.profile.api_base,
+                client_id=self.profile.client_id,
+                token="ok",
+                units=self.units()["total"],
+                seconds=round(time.monotonic() - started, 3),
+            )
+        if self.profile.has_v2:
+            info.update(
+                api_base_v2=self.profile.api_base_v2,
+                api_key="present (the v2 API has no documented way to verify it)",
+            )
+        return info
 
 
 def _suffix_from_url(url: str) -> str:

@@ -206,13 +206,18 @@ class Client:
         params: dict | list | None = None,
         json_body: Any = None,
         authenticate: bool = True,
+        idempotent: bool = True,
     ) -> dict:
         """Send one API request, retrying what is safe to retry, and return its JSON.
 
-        Every API request yce makes is safe to repeat: file-slot creation and auth
-        have no side effect worth fearing, status and lists are reads, and a run-task
-        body carries its `request_id`, which the server de-duplicates (003:1.6), so
-        resending the identical body cannot charge twice.
+        Almost every API request yce makes is safe to repeat: file-slot creation and
+        auth have no side effect worth fearing, status and lists are reads, and a v1
+        run-task body carries its `request_id`, which the server de-duplicates
+        (003:1.6), so resending the identical body cannot charge twice.
+
+        `idempotent=False` is for requests that could start a second paid task (v2
+        try-on documents no request_id): those are retried only when the server
+        cannot have acted on them (the connection was never made, or a 429).
         """
         url = self.base_url(generation) + path
         refreshed = False
@@ -227,6 +232,13 @@ class Client:
                 resp = self._send(method, url, headers=headers, params=params, json_body=json_body)
             except NetworkError as exc:
                 self.limiter.done(stamp)
+                if not idempotent and exc.maybe_sent:
+                    raise NetworkError(
+                        f"{method} {path}: {exc.message}; the request may have reached the "
+                        "server, so it is not repeated (that could start and charge a second "
+                        "task)",
+                        hint="Check `yce task list` and your unit history before rerunning.",
+                    ) from None
                 delay = self.retry.backoff(attempt)
                 if attempt + 1 >= self.retry.attempts or spent + delay > self.retry.budget:
                     raise NetworkError(
@@ -246,7 +258,7 @@ class Client:
                 self.v1_auth.invalidate()
                 refreshed = True
                 continue
-            if status == 429 or status >= 500:
+            if status == 429 or (status >= 500 and idempotent):
                 delay = _retry_after(resp.headers.get("Retry-After"), self.retry.retry_after_cap)
                 if delay is None:
                     delay = self.retry.backoff(attempt)
@@ -294,7 +306,9 @@ class Client:
             )
         except requests.exceptions.RequestException as exc:
             log.debug("%s %s failed: %s", method, redact_url(url), type(exc).__name__)
-            raise NetworkError(_describe_network_error(exc)) from None
+            error = NetworkError(_describe_network_error(exc))
+            error.maybe_sent = _maybe_sent(exc)
+            raise error from None
         finally:
             self.requests_sent += 1
         if log.isEnabledFor(logging.DEBUG):
@@ -385,6 +399,21 @@ class Client:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    """False only when the request certainly never reached the server."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = repr(exc)
+        return not any(
+            marker in text
+            for marker in ("NewConnectionError", "Connection refused", "Name or service")
+        )
+    return True
 
 
 def _describe_network_error(exc: Exception) -> str:

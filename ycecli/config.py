@@ -65,6 +65,9 @@ class Profile:
     polling_window: float = 10.0
     task_timeout: float = 900.0
     max_retries: int = 5  # retries of a failed request (connection, 5xx, 429)
+    # 001 gives the ring try-on task path as below; 002's sample uses
+    # /s2s/v2.0/task/ring. Which one a server takes is a setting, not a guess.
+    ring_task_path: str = "/s2s/v2.0/task/2d-vto/ring"
     # Where the values came from, for `profile show` and error messages.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 

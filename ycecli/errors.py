@@ -159,6 +159,7 @@ class TaskTimeout(YceError):
 
 class NetworkError(YceError):
     exit_status = ExitStatus.NETWORK
+    maybe_sent = True  # whether the server may have received the request
 
 
 class OutputExists(InvalidInput):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
 
 from ycecli.client import Client
 from ycecli.errors import ApiError, TaskFailed, TaskTimeout
@@ -44,49 +46,84 @@ class TaskStatus:
     raw: dict
 
 
+def task_path(feature: Feature, profile: Any = None) -> str:
+    """The run/status path: the declared one, unless a profile setting overrides it."""
+    if feature.task_path_setting and profile is not None:
+        configured = getattr(profile, feature.task_path_setting, None)
+        if configured:
+            return configured
+    return feature.task_url_path
+
+
 def parse_status(reply: dict) -> TaskStatus:
-    result = reply.get("result")
+    """Read a status reply of either generation.
+
+    v1: {status, result: {status, polling_interval, error, error_message, results}}.
+    v2's poll reply is undocumented: 000/001 name the field `task_status`, 002 uses
+    `status` and wraps replies in `data`; every variant is accepted.
+    """
+    result = reply.get("result") if isinstance(reply.get("result"), dict) else reply.get("data")
     if not isinstance(result, dict):
-        raise ApiError("the status reply has no `result` object")
+        raise ApiError("the status reply has neither a `result` nor a `data` object")
     interval = result.get("polling_interval")
+    state = result.get("task_status") or result.get("status") or "running"
     files: list[ResultFile] = []
-    for entry in result.get("results") or []:
-        for data in entry.get("data") or []:
+    entries = result.get("results") or []
+    if isinstance(entries, dict):
+        entries = [entries]
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        items = entry.get("data") if isinstance(entry.get("data"), list) else [entry]
+        for data in items:
+            url = data.get("url") or data.get("download_url") or data.get("result_url")
             files.append(
                 ResultFile(
-                    url=data.get("url"),
-                    dst_id=data.get("dst_id"),
+                    url=url,
+                    dst_id=data.get("dst_id") or data.get("file_id"),
                     action_id=entry.get("id"),
                     data=data,
                 )
             )
     return TaskStatus(
-        status=str(result.get("status") or "running"),
+        status=str(state).lower(),
         polling_interval=(interval / 1000.0) if isinstance(interval, (int, float)) else None,
-        error=result.get("error"),
-        error_message=result.get("error_message"),
+        error=result.get("error") or result.get("error_code"),
+        error_message=result.get("error_message") or result.get("message"),
         results=files,
         raw=result,
     )
 
 
-def submit(client: Client, feature: Feature, body: dict) -> str:
-    """POST the run request; retries inside `client.call` resend the same body, and
-    with it the same request_id."""
+def submit(client: Client, feature: Feature, body: dict, path: str | None = None) -> str:
+    """POST the run request. v1 retries inside `client.call` resend the same body, and
+    with it the same request_id; v2 has no request_id, so a v2 run is never resent
+    once it may have reached the server."""
+    path = path or feature.task_url_path
     reply = client.call(
-        "POST", feature.task_url_path, generation=feature.generation, json_body=body
+        "POST",
+        path,
+        generation=feature.generation,
+        json_body=body,
+        idempotent=feature.generation == "v1",
     )
+    container = reply.get("result") if isinstance(reply.get("result"), dict) else reply.get("data")
     try:
-        return str(reply["result"]["task_id"])
+        return str(container["task_id"])
     except (KeyError, TypeError):
-        raise ApiError(f"POST {feature.task_url_path}: the reply has no task_id") from None
+        raise ApiError(f"POST {path}: the reply has no task_id") from None
 
 
-def check_status(client: Client, feature: Feature, task_id: str) -> TaskStatus:
-    # requests percent-encodes the value: task ids carry "+", "/" and "=" (003:1.4).
-    reply = client.call(
-        "GET", feature.task_url_path, generation=feature.generation, params={"task_id": task_id}
-    )
+def check_status(
+    client: Client, feature: Feature, task_id: str, path: str | None = None
+) -> TaskStatus:
+    path = path or feature.task_url_path
+    if feature.generation == "v2":
+        # v2 puts the id in the path (000:72, 001:69): encode "/", "+" and "=" too.
+        reply = client.call("GET", f"{path}/{quote(task_id, safe='')}", generation="v2")
+    else:
+        # requests percent-encodes query values: ids carry "+", "/" and "=" (003:1.4).
+        reply = client.call("GET", path, params={"task_id": task_id})
     return parse_status(reply)
 
 
@@ -102,6 +139,7 @@ def poll(
     feature: Feature,
     task_id: str,
     *,
+    path: str | None = None,
     window: float,
     timeout: float,
     on_status: StatusCallback | None = None,
@@ -112,7 +150,7 @@ def poll(
     started = clock()
     while True:
         sent = clock()
-        status = check_status(client, feature, task_id)
+        status = check_status(client, feature, task_id, path)
         elapsed = clock() - started
         if on_status:
             on_status(status.status, elapsed)
@@ -125,9 +163,8 @@ def poll(
                 task_id=task_id,
                 error=status.error,
                 error_message=status.error_message,
-                hint=ENGINE_HINTS.get(
-                    status.error or "", "No units are charged for a failed task."
-                ),
+                hint=feature.error_hints.get(status.error or "")
+                or ENGINE_HINTS.get(status.error or "", "No units are charged for a failed task."),
             )
         gap = next_gap(status.polling_interval, window)
         # Count the gap from when this poll was sent, so a slow reply does not

@@ -12,18 +12,18 @@ app = typer.Typer(help="Check credentials and manage cached access tokens.", no_
 @app.command("check")
 @guarded
 def check(ctx: typer.Context) -> None:
-    """Get a fresh v1 access token and show the unit balance."""
+    """Get a fresh v1 access token and show the unit balance (v2 keys: presence only)."""
     state = ctx.obj
-    yce = state.yce()
-    info = yce.auth_check()
-    if yce.profile.has_v2:
-        info["api_key"] = "present (used by ring and earring try-on)"
+    info = state.yce().auth_check()
     if state.json:
         state.reporter.data(info)
         return
-    state.reporter.out(
-        f"ok: profile {info['profile']} at {info['api_base']}, {info['units']} units"
-    )
+    if "token" in info:
+        state.reporter.out(
+            f"ok: profile {info['profile']} at {info['api_base']}, {info['units']} units"
+        )
+    if "api_key" in info:
+        state.reporter.out(f"v2 API key: {info['api_key']}")
 
 
 @app.command("logout")

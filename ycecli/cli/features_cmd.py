@@ -13,7 +13,16 @@ from ycecli.cli.options import OutputOpt, OverwriteOpt, TimeoutOpt
 from ycecli.errors import ExitStatus
 from ycecli.features import FEATURES, Feature, InputSpec, Param
 
-_PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+_PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "point": str}
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+
+
+def _choice_enum(param: Param) -> type[Enum]:
+    """Choices as an Enum so Typer lists them, refuses others as a usage error, and
+    completes them; words (`ring`) and numbers (`3`) are both accepted."""
+    values = [*param.aliases, *(str(c) for c in param.choices)]
+    return Enum(f"{param.name}_choices", {f"c{i}": v for i, v in enumerate(values)})
 
 
 def _param_option(param: Param) -> tuple[str, Any, Any]:
@@ -25,33 +34,38 @@ def _param_option(param: Param) -> tuple[str, Any, Any]:
     if param.required and param.default is None:
         help_text += " Required."
     kwargs: dict[str, Any] = {"help": help_text}
-    if param.choices:
-        # Choices are matched as text and converted by the registry, so `--scale 2`
-        # and a bad `--scale 3` both get clear answers (the latter a usage error).
-        annotation_type: Any = Enum(
-            f"{param.name}_choices", {f"c{i}": str(c) for i, c in enumerate(param.choices)}
-        )
-    else:
-        annotation_type = _PY_TYPES[param.kind]
+    if param.metavar:
+        kwargs["metavar"] = param.metavar
     default = param.default
-    if param.choices and default is not None:
-        default = annotation_type(str(default))
     if param.kind == "bool":
-        flag = param.flag
-        decl = f"{flag}/--no-{flag[2:]}"
-        option = typer.Option(decl, **kwargs)
-        return param.name, Annotated[bool | None, option], default
+        decl = (
+            param.option
+            if param.option and "/" in param.option
+            else (f"{param.flag}/--no-{param.flag[2:]}")
+        )
+        return param.name, Annotated[bool | None, typer.Option(decl, **kwargs)], default
+    if param.kind == "points":
+        option = typer.Option(param.flag, **kwargs, show_default=False)
+        return param.name, Annotated[list[str] | None, option], None
+    annotation_type: Any = _PY_TYPES[param.kind]
+    if param.choices:
+        annotation_type = _choice_enum(param)
+        if default is not None:
+            words = {v: w for w, v in param.aliases.items()}
+            default = annotation_type(words.get(default, str(default)))
     option = typer.Option(param.flag, **kwargs, show_default=default is not None)
     return param.name, Annotated[annotation_type | None, option], default
 
 
-def _input_option(spec: InputSpec) -> tuple[str, Any, Any]:
-    option = typer.Option(
-        f"--{spec.name.replace('_', '-')}",
-        help=f"{spec.help} ({spec.rules.describe()})",
-        show_default=False,
-    )
-    return spec.name, Annotated[str | None, option], None
+def _input_param(spec: InputSpec) -> inspect.Parameter:
+    help_text = f"{spec.help} ({spec.rules.describe()})"
+    if spec.argument:
+        info = typer.Argument(
+            help=help_text, metavar=spec.metavar or spec.name.upper(), show_default=False
+        )
+        return inspect.Parameter(spec.name, _KW, annotation=Annotated[str, info])
+    option = typer.Option(spec.flag, help=help_text, show_default=False)
+    return inspect.Parameter(spec.name, _KW, annotation=Annotated[str | None, option], default=None)
 
 
 def make_command(feature: Feature):
@@ -63,13 +77,11 @@ def make_command(feature: Feature):
         output = kwargs.pop("output")
         overwrite = kwargs.pop("overwrite")
         timeout = kwargs.pop("timeout")
-        extra = {
-            spec.name: kwargs.pop(spec.name)
-            for spec in feature.inputs
-            if spec is not primary and kwargs.get(spec.name) is not None
-        }
+        extra = {}
         for spec in feature.inputs:
-            kwargs.pop(spec.name, None)
+            value = kwargs.pop(spec.name, None)
+            if spec is not primary and value is not None:
+                extra[spec.name] = value
         params = {
             name: value.value if isinstance(value, Enum) else value
             for name, value in kwargs.items()
@@ -96,45 +108,31 @@ def make_command(feature: Feature):
             raise typer.Exit(failed[0].exit_status or int(ExitStatus.ERROR))
 
     params = [
-        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-        inspect.Parameter(
-            "inputs",
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[
-                list[str],
-                typer.Argument(
-                    help=f"{primary.help} ({primary.rules.describe()}). Several may be given.",
-                    metavar="INPUT...",
-                    show_default=False,
-                ),
-            ],
-        ),
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
     ]
+    # Positional arguments in declaration order (a shared HAND before the RINGS...).
     for spec in feature.inputs:
-        if spec is not primary:
-            name, annotation, default = _input_option(spec)
-            params.append(
-                inspect.Parameter(
-                    name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
-                )
+        if spec.argument:
+            params.append(_input_param(spec))
+        elif spec is primary:
+            info = typer.Argument(
+                help=f"{primary.help} ({primary.rules.describe()}). Several may be given.",
+                metavar=primary.metavar or "INPUT...",
+                show_default=False,
             )
+            params.append(inspect.Parameter("inputs", _KW, annotation=Annotated[list[str], info]))
+    for spec in feature.inputs:
+        if not spec.argument and spec is not primary:
+            params.append(_input_param(spec))
     for param in feature.params:
         name, annotation, default = _param_option(param)
-        params.append(
-            inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
-            )
-        )
+        params.append(inspect.Parameter(name, _KW, annotation=annotation, default=default))
     for name, annotation, default in (
         ("output", OutputOpt, None),
         ("overwrite", OverwriteOpt, False),
         ("timeout", TimeoutOpt, None),
     ):
-        params.append(
-            inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
-            )
-        )
+        params.append(inspect.Parameter(name, _KW, annotation=annotation, default=default))
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__name__ = feature.command.replace("-", "_")
     command.__doc__ = feature.summary
@@ -143,10 +141,15 @@ def make_command(feature: Feature):
 
 def epilog(feature: Feature) -> str:
     lines = [
-        f"{feature.title} ({feature.generation} API, /{feature.slug}). Result: {feature.result}."
+        f"{feature.title} ({feature.generation} API, /{feature.slug}); result: {feature.result}."
     ]
-    for spec in feature.inputs:
-        lines.append(f"Input {spec.name}: {spec.rules.describe()}.")
+    rules = {spec.rules.describe() for spec in feature.inputs}
+    if len(rules) == 1:
+        lines.append(f"Inputs: {rules.pop()}.")
+    else:
+        for spec in feature.inputs:
+            name = spec.metavar or (spec.flag if not spec.positional else "INPUT")
+            lines.append(f"{name}: {spec.rules.describe()}.")
     if feature.examples:
         lines.append("Examples: " + " | ".join(feature.examples))
     return "  ".join(lines)

@@ -66,4 +66,30 @@ def copy(inputs, params) -> list[tuple[bytes, str]]:
     return [inputs["source"][0]]
 
 
-PRODUCERS: dict[str, Producer] = {"scale": scale, "copy": copy}
+def compose(inputs, params) -> list[tuple[bytes, str]]:
+    """Try-on: the product pasted onto the photo, a third of its width, at the given
+    location (earring) or the middle (ring). Transparent PNG products keep their
+    transparency; a product mask, when given, is used as the paste mask."""
+    from PIL import Image
+
+    photo = _open_image(inputs["source"][0][0]).convert("RGB")
+    product_data = inputs.get("product") or []
+    if not product_data:
+        raise EngineError("INPUT_MAIN_IMAGE_EMPTY", "no product image")
+    product = _open_image(product_data[0][0]).convert("RGBA")
+    width = max(1, photo.width // 3)
+    height = max(1, product.height * width // max(1, product.width))
+    product = product.resize((width, height), Image.Resampling.LANCZOS)
+    mask = product
+    if inputs.get("product_mask"):
+        mask = _open_image(inputs["product_mask"][0][0]).convert("L").resize((width, height))
+    location = params.get("earring_wearing_location")
+    if location:
+        x, y = location[0] - width // 2, location[1] - height // 2
+    else:
+        x, y = (photo.width - width) // 2, (photo.height - height) // 2
+    photo.paste(product, (x, y), mask if mask.mode in ("L", "RGBA") else None)
+    return [_encode(photo, "image/jpeg")]
+
+
+PRODUCERS: dict[str, Producer] = {"scale": scale, "copy": copy, "compose": compose}

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ycecli.errors import InvalidInput
-from ycecli.features import FEATURES, Feature, Param
+from ycecli.features import FEATURES, HUNDRED_MB, Feature, Param
 from ycecli.sandbox.results import PRODUCERS, EngineError
 
 # The content types the 003 upload endpoints accept (their enum: 003:1.14.1), and
@@ -80,6 +80,10 @@ class SandboxConfig:
     rate_limit_token_window: float = 60.0
     send_retry_after: bool = False  # the seeds document no Retry-After
     initial_units: int = 1000
+    # v2 try-on: 000/001 call the poll reply's field `task_status`, 002 calls it
+    # `status`; the sandbox can answer with either or both.
+    v2_status_field: str = "task_status"  # "task_status" | "status" | "both"
+    ring_task_path: str = "/s2s/v2.0/task/2d-vto/ring"  # 001; 002 shows /s2s/v2.0/task/ring
 
 
 @dataclass
@@ -130,6 +134,7 @@ class Task:
     error: str | None = None
     error_message: str | None = None
     forced_error: tuple[str, str] | None = None
+    fetched: dict[str, list[str]] = field(default_factory=dict)  # URL inputs, as file ids
 
 
 class SandboxError(Exception):
@@ -294,19 +299,43 @@ class Sandbox:
             ("GET", "/s2s/v1.0/client/credit"): self.h_credit,
             ("GET", "/s2s/v1.0/client/credit/history"): self.h_credit_history,
         }
+        self._status_prefixes: list[tuple[str, Feature]] = []
         for feature in FEATURES:
-            if feature.generation != "v1":
-                continue
             routes[("POST", feature.upload_url_path)] = _bind(self.h_file_create, feature)
-            routes[("POST", feature.task_url_path)] = _bind(self.h_task_run, feature)
-            routes[("GET", feature.task_url_path)] = _bind(self.h_task_status, feature)
+            if feature.generation == "v1":
+                routes[("POST", feature.task_url_path)] = _bind(self.h_task_run, feature)
+                routes[("GET", feature.task_url_path)] = _bind(self.h_task_status, feature)
+            else:
+                path = self.v2_task_path(feature)
+                routes[("POST", path)] = _bind(self.h_vto_run, feature)
+                self._status_prefixes.append((path + "/", feature))
         return routes
 
-    def _authenticate(self, headers) -> str:
+    def v2_task_path(self, feature: Feature) -> str:
+        if feature.task_path_setting == "ring_task_path":
+            return self.config.ring_task_path
+        return feature.task_url_path
+
+    def _route(self, method: str, path: str):
+        route = self._routes.get((method, path))
+        if route is not None:
+            return route, None
+        if method == "GET":
+            for prefix, feature in self._status_prefixes:
+                if path.startswith(prefix):
+                    return _bind(self.h_vto_status, feature), path[len(prefix) :]
+        return None, None
+
+    def _authenticate(self, headers, generation: str = "v1") -> str:
         value = headers.get("Authorization") or ""
         scheme, _, token = value.partition(" ")
         if scheme != "Bearer" or not token:
             raise SandboxError(401, "Missing access token", "InvalidAccessToken")
+        if generation == "v2":
+            # v2 takes the API key itself as the Bearer token (000:182, 001:169).
+            if not hmac.compare_digest(token, self.api_key):
+                raise SandboxError(401, "Invalid API key", "InvalidApiKey")
+            return token
         with self.lock:
             entry = self.tokens.get(token)
         if entry is None or self.clock.now() >= entry[1]:
@@ -345,7 +374,7 @@ class Sandbox:
 
     def handle_api(self, method: str, path: str, query: dict, headers, body: bytes, ip: str):
         """Returns (status, json-able reply, extra headers)."""
-        route = self._routes.get((method, path))
+        route, task_segment = self._route(method, path)
         if route is None:
             known_path = any(p == path for _, p in self._routes)
             if known_path:
@@ -353,7 +382,8 @@ class Sandbox:
             raise SandboxError(404, f"No such endpoint: {path}", "NotFound")
         token = None
         if path != "/s2s/v1.0/client/auth":
-            token = self._authenticate(headers)
+            generation = "v2" if path.startswith("/s2s/v2.0/") else "v1"
+            token = self._authenticate(headers, generation)
         self._rate_limit(ip, token)
         with self.lock:
             self.requests.append((method, path))
@@ -372,6 +402,8 @@ class Sandbox:
                 ) from None
             if not isinstance(parsed, dict):
                 raise SandboxError(400, "Request body must be a JSON object", "InvalidParameters")
+        if task_segment is not None:
+            query = {**query, "task_id": [unquote(task_segment)]} if "/" not in task_segment else {}
         return route(query=query, body=parsed, token=token)
 
     # -- auth and units ------------------------------------------------------------------
@@ -507,6 +539,9 @@ class Sandbox:
                     ],
                 }
             )
+        if feature.generation == "v2":
+            # The v2 file API is undocumented (CATALOG 3.4); replies are {data: ...}.
+            return 200, {"status": 200, "data": {"files": out}}
         return 200, {"status": 200, "result": {"files": out}}
 
     def store_upload(self, key: str, query: dict, headers, rfile) -> None:
@@ -657,21 +692,14 @@ class Sandbox:
             task.state = "error"
             task.error, task.error_message = task.forced_error
             return
-        payload = task.body["payload"]
-        inputs: dict[str, list[tuple[bytes, str]]] = {}
-        for spec in task.feature.inputs:
-            ids = payload.get("file_sets", {}).get(spec.field) or []
-            blobs = []
-            for fid in ids:
-                stored = self.files.get(fid)
-                if stored is None or stored.path is None:
-                    task.state = "error"
-                    task.error = "error_download_image"
-                    task.error_message = f"file {fid} was never uploaded"
-                    return
-                blobs.append((stored.path.read_bytes(), stored.content_type))
-            inputs[spec.name] = blobs
-        params = dict(_collect_params(task.feature, payload))
+        try:
+            inputs = self._task_inputs(task)
+        except EngineError as exc:
+            task.state = "error"
+            task.error, task.error_message = exc.code, exc.message
+            return
+        root = task.body if task.feature.body_style == "vto" else task.body["payload"]
+        params = dict(_collect_params(task.feature, root))
         try:
             produced = PRODUCERS[task.feature.sandbox_result](inputs, params)
         except EngineError as exc:
@@ -699,12 +727,114 @@ class Sandbox:
                     "url": self._signed_url("files", name, self.config.download_url_ttl),
                 }
             )
-        task.results = [{"id": payload["actions"][0]["id"], "data": data}]
+        if task.feature.generation == "v2":
+            task.results = data  # the v2 poll reply is undocumented; a flat list here
+        else:
+            task.results = [{"id": task.body["payload"]["actions"][0]["id"], "data": data}]
         task.state = "success"
         if self.config.charge_dropped:
             # The engine finished: under the quick start's reading (003:354) the units
             # are gone now, whether or not the client ever polls again.
             self._charge(task)
+
+    def _task_inputs(self, task: Task) -> dict[str, list[tuple[bytes, str]]]:
+        """The bytes of every input file of a task, by input name. Lock held."""
+        inputs: dict[str, list[tuple[bytes, str]]] = {}
+        for spec in task.feature.inputs:
+            if task.feature.body_style == "vto":
+                value = task.body.get(spec.field)
+                ids = [value] if isinstance(value, str) else list(value or [])
+                ids += task.fetched.get(spec.name, [])
+            else:
+                ids = task.body["payload"].get("file_sets", {}).get(spec.field) or []
+            blobs = []
+            for fid in ids:
+                stored = self.files.get(fid)
+                if stored is None or stored.path is None:
+                    code = (
+                        "INPUT_ERROR"
+                        if task.feature.generation == "v2"
+                        else ("error_download_image")
+                    )
+                    raise EngineError(code, f"file {fid} was never uploaded")
+                blobs.append((stored.path.read_bytes(), stored.content_type))
+            inputs[spec.name] = blobs
+        return inputs
+
+    # -- v2 try-on ----------------------------------------------------------------------
+
+    def h_vto_run(self, feature: Feature, *, body, token, **_):
+        check_vto_body(feature, body, known_file=lambda fid: fid in self.files)
+        # The engine fetches URL inputs itself; done here, outside the lock, because a
+        # URL may point back at this very server.
+        fetched: dict[str, list[str]] = {}
+        fetch_error = None
+        for spec in feature.inputs:
+            value = body.get(spec.url_field) if spec.url_field else None
+            for url in [value] if isinstance(value, str) else list(value or []):
+                try:
+                    fetched.setdefault(spec.name, []).append(self._fetch_url(url))
+                except (OSError, ValueError) as exc:
+                    fetch_error = ("INPUT_ERROR", f"cannot download {url}: {exc}")
+        with self.lock:
+            self.sweep()
+            if self.units < feature.sandbox_units:
+                raise SandboxError(400, "Insufficient units for this task", OUT_OF_UNITS_CODE)
+            now = self.clock.now()
+            task = Task(
+                task_id=_b64id(),
+                feature=feature,
+                client_id=token,
+                request_id=-1,
+                created=now,
+                ready_at=now + self.config.task_seconds,
+                last_poll=now,
+                body=body,
+                fetched=fetched,
+            )
+            if self.engine_errors:
+                task.forced_error = self.engine_errors.popleft()
+            elif fetch_error:
+                task.forced_error = fetch_error
+            self.tasks[task.task_id] = task
+        # 002's documented reply: {"data": {"task_id", "status", "results"}}.
+        reply = {"task_id": task.task_id, "status": "running", "results": []}
+        return 200, {"data": reply}
+
+    def _fetch_url(self, url: str) -> str:
+        """Download a public URL input into storage; returns its new file id."""
+        import urllib.request
+
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("not an http(s) URL")
+        with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 (sandbox only)
+            data = resp.read(HUNDRED_MB + 1)
+        if len(data) > HUNDRED_MB:
+            raise ValueError("too large")
+        ctype = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        file_id = _b64id()
+        path = self.storage_dir / f"url-{secrets.token_hex(8)}"
+        path.write_bytes(data)
+        with self.lock:
+            self.files[file_id] = StoredFile(file_id, ctype, len(data), path=path)
+        return file_id
+
+    def h_vto_status(self, feature: Feature, *, query, **_):
+        status, reply = self.h_task_status(feature, query=query)
+        result = reply["result"]
+        data = {
+            "task_id": query["task_id"][0],
+            "results": result["results"],
+            "error": result["error"],
+            "error_message": result["error_message"],
+            "polling_interval": result["polling_interval"],
+        }
+        status_field = self.config.v2_status_field
+        if status_field in ("task_status", "both"):
+            data["task_status"] = result["status"]
+        if status_field in ("status", "both"):
+            data["status"] = result["status"]
+        return status, {"data": data}
 
     def h_task_status(self, feature: Feature, *, query, **_):
         task_ids = query.get("task_id") or []
@@ -733,6 +863,74 @@ class Sandbox:
                 "results": task.results if task.state == "success" else [],
             }
         return 200, {"status": 200, "result": result}
+
+
+def check_vto_body(feature: Feature, body: dict, known_file: Callable[[str], bool]) -> None:
+    """Check a v2 try-on body against seed 002's schema and the declaration."""
+    specs = {spec.name: spec for spec in feature.inputs}
+    allowed = {"source_info", "object_infos"}
+    for spec in feature.inputs:
+        allowed |= {spec.field, spec.url_field}
+    _require_keys(body, required={"source_info", "object_infos"}, allowed=allowed)
+    names: dict[str, list[str]] = {}
+    for name, spec in specs.items():
+        given = [f for f in (spec.field, spec.url_field) if f in body]
+        if len(given) > 1:
+            raise SandboxError(
+                400, f"give {spec.field} or {spec.url_field}, not both", "InvalidParameters"
+            )
+        if not given:
+            if spec.required:
+                raise SandboxError(
+                    400, f"{spec.field} or {spec.url_field} is required", "InvalidParameters"
+                )
+            continue
+        value = body[given[0]]
+        values = value if spec.as_list else [value]
+        if spec.as_list and (not isinstance(value, list) or not value):
+            raise SandboxError(400, f"{given[0]} must be a non-empty array", "InvalidParameters")
+        if not all(isinstance(v, str) and v for v in values):
+            raise SandboxError(400, f"{given[0]} must hold strings", "InvalidParameters")
+        if given[0] == spec.field:
+            for fid in values:
+                if not known_file(fid):
+                    raise SandboxError(
+                        400, f"Unknown file id in {spec.field}: {fid}", "InvalidParameters"
+                    )
+        names[name] = values
+    source_info = body["source_info"]
+    _require_keys(
+        source_info, required={"name"}, allowed={"name", "mask_name"}, where="source_info"
+    )
+    if source_info["name"] != names["source"][0]:
+        raise SandboxError(
+            400, "source_info.name must name the source file id or URL", "InvalidParameters"
+        )
+    if source_info.get("mask_name") not in (None, *names.get("source_mask", [])):
+        raise SandboxError(
+            400, "source_info.mask_name must name the source mask", "InvalidParameters"
+        )
+    objects = body["object_infos"]
+    products = names["product"]
+    if not isinstance(objects, list) or len(objects) != len(products):
+        raise SandboxError(
+            400, "object_infos must hold one entry per reference file", "InvalidParameters"
+        )
+    declared = {p.name: p for p in feature.params}
+    for index, info in enumerate(objects):
+        where = f"object_infos[{index}]"
+        _require_keys(
+            info, required={"name"}, allowed={"name", "mask_name", "parameter"}, where=where
+        )
+        if info["name"] != products[index]:
+            raise SandboxError(
+                400, f"{where}.name must name reference file {index}", "InvalidParameters"
+            )
+        parameter = info.get("parameter") or {}
+        _require_keys(parameter, required=set(), allowed=set(declared), where=f"{where}.parameter")
+        for name, value in parameter.items():
+            if value is not None:
+                _check_value(declared[name], value)
 
 
 def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], bool]) -> None:
@@ -792,10 +990,26 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
 
 
 def _check_value(param: Param, value: Any) -> None:
-    types = {"int": int, "float": (int, float), "str": str, "bool": bool}
+    types = {
+        "int": int,
+        "float": (int, float),
+        "str": str,
+        "bool": bool,
+        "point": list,
+        "points": list,
+    }
     ok = isinstance(value, types[param.kind]) and (
         param.kind == "bool" or not isinstance(value, bool)
     )
+    if ok and param.kind == "point":
+        ok = len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if ok and param.kind == "points":
+        ok = all(
+            isinstance(p, list)
+            and len(p) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in p)
+            for p in value
+        )
     if not ok:
         raise SandboxError(400, f"{param.name} must be of type {param.kind}", "InvalidParameters")
     try:

@@ -1,0 +1,390 @@
+"""The shapes of the registry: what a feature declaration is made of.
+
+Everything feature-specific elsewhere is derived from declarations of these types:
+the Typer commands and their options, input and parameter validation, the request
+body, the sandbox's request checks and results, completions and man pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ycecli.errors import InvalidInput
+
+# "< 10MB" in the seeds (003:376) does not say whether MB means 10^6 or 2^20 bytes.
+# We take the smaller reading: a file the server might refuse is refused here,
+# before it is uploaded, rather than after.
+TEN_MB = 10_000_000
+HUNDRED_MB = 100_000_000
+
+IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png")
+VIDEO_CONTENT_TYPES = ("video/mp4",)
+
+# Help panels, in the order `yce --help` shows them.
+GROUPS = (
+    "Image editing",
+    "Portrait and hair",
+    "Clothes",
+    "Analysis",
+    "Video",
+    "Try-on",
+)
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What an input file must be before it is worth uploading."""
+
+    content_types: tuple[str, ...] = IMAGE_CONTENT_TYPES
+    max_bytes: int = TEN_MB  # strictly less than this
+    max_long_side: int | None = 4096
+    min_short_side: int | None = None
+    max_short_side: int | None = None
+    note: str = ""  # the seed's wording, shown in help
+
+    def describe(self) -> str:
+        kinds = "/".join(t.split("/")[1] for t in self.content_types)
+        parts = [kinds, f"< {self.max_bytes // 1_000_000} MB"]
+        if self.max_long_side:
+            parts.append(f"long side <= {self.max_long_side}")
+        if self.min_short_side:
+            parts.append(f"short side >= {self.min_short_side}")
+        if self.max_short_side:
+            parts.append(f"short side <= {self.max_short_side}")
+        return ", ".join(parts)
+
+
+IMAGE_4096 = MediaRules(note="Input: long side <= 4096 (003:376-401)")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One file input of a feature, and where its file id (or URL) goes."""
+
+    name: str  # Python/CLI name: the positional argument or --option
+    field: str  # where the file id goes: a key of payload.file_sets (v1) or of the body (v2)
+    help: str
+    rules: MediaRules = IMAGE_4096
+    required: bool = True
+    positional: bool = False  # the main input: a positional argument, one task per value
+    argument: bool = False  # a single positional argument shared by every task
+    # v2 try-on takes a public URL in place of an uploaded file: the field it goes in.
+    url_field: str | None = None
+    # Whether the field holds a list of ids (v1 file_sets always do).
+    as_list: bool = True
+    option: str | None = None  # CLI flag for a non-positional input (default --name)
+    metavar: str | None = None  # how help names a positional input
+
+    @property
+    def flag(self) -> str:
+        return self.option or "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One task parameter: its API name, type, limits and default, and where it goes."""
+
+    name: str  # the field name in the API
+    kind: str  # "int" | "float" | "str" | "bool" | "point" | "points"
+    help: str
+    required: bool = False
+    default: Any = None  # the documented default; None means "leave it out of the body"
+    choices: tuple = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False  # "greater than" rather than "at least"
+    # Words accepted in place of values, e.g. {"ring": 3} for a finger index.
+    aliases: Mapping[str, Any] = field(default_factory=dict)
+    count: int | None = None  # for "points": how many points exactly
+    # Where the value lives, relative to the payload root (`payload` in v1, the body in
+    # v2). Most v1 features put parameters in the single action's `params`.
+    path: tuple = ("actions", 0, "params")
+    option: str | None = None  # CLI flag; defaults to --name with dashes
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        if self.option:
+            return self.option.split("/")[0]
+        return "--" + self.name.replace("_", "-")
+
+    def describe_range(self) -> str:
+        if self.choices:
+            words = [f"{w} ({v})" for w, v in self.aliases.items()] if self.aliases else []
+            return "one of " + ", ".join(words or [str(c) for c in self.choices])
+        low = self.minimum
+        if self.kind == "point":
+            return "X,Y in pixels"
+        if self.kind == "points":
+            return f"{self.count} point(s) X,Y in pixels"
+        if low is not None and self.maximum is not None:
+            return f"{low}..{self.maximum}"
+        if low is not None:
+            return f"> {low}" if self.exclusive_minimum else f">= {low}"
+        if self.maximum is not None:
+            return f"<= {self.maximum}"
+        return ""
+
+    def _fail(self, value: Any, why: str) -> InvalidInput:
+        return InvalidInput(
+            f"{self.flag}: {value!r} {why}",
+            hint=f"{self.flag} must be {self.describe_range() or 'a ' + self.kind}.",
+        )
+
+    def coerce(self, value: Any) -> Any:
+        """Convert and check one value; raise InvalidInput naming the rule it broke."""
+        if isinstance(value, str) and value.strip().lower() in self.aliases:
+            value = self.aliases[value.strip().lower()]
+        if self.kind == "point":
+            return _to_point(self, value)
+        if self.kind == "points":
+            points = [_to_point(self, v) for v in (value if isinstance(value, list) else [value])]
+            if self.count is not None and len(points) != self.count:
+                raise self._fail(value, f"gives {len(points)} point(s), not {self.count}")
+            return points
+        converters = {"int": _to_int, "float": _to_float, "str": str, "bool": _to_bool}
+        try:
+            converted = converters[self.kind](value)
+        except (TypeError, ValueError):
+            raise self._fail(value, f"is not a valid {self.kind}") from None
+        if self.choices and converted not in self.choices:
+            raise self._fail(value, "is not allowed")
+        low = self.minimum
+        if low is not None and (converted <= low if self.exclusive_minimum else converted < low):
+            raise self._fail(value, f"is below the minimum {low}")
+        if self.maximum is not None and converted > self.maximum:
+            raise self._fail(value, f"is above the maximum {self.maximum}")
+        return converted
+
+
+def _to_point(param: Param, value: Any) -> list[int]:
+    if isinstance(value, (list, tuple)):
+        parts = list(value)
+    else:
+        parts = str(value).replace(" ", "").split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        point = [_to_int(p) for p in parts]
+    except (TypeError, ValueError):
+        raise param._fail(value, "is not a point X,Y of two integers") from None
+    if min(point) < 0:
+        raise param._fail(value, "has a negative coordinate")
+    return point
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("bool is not an int")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("not an integer")
+        return int(value)
+    return int(value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("bool is not a float")
+    return float(value)
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One API feature, declared once."""
+
+    command: str  # `yce <command>`
+    slug: str  # the path segment in the API
+    title: str  # the vendor's name for it
+    summary: str  # one line for `yce --help`
+    group: str  # one of GROUPS
+    inputs: tuple[InputSpec, ...]
+    params: tuple[Param, ...] = ()
+    result: str = "image"  # "image" | "video" | "zip" | "json"
+    generation: str = "v1"
+    upload_path: str = "/s2s/v1.1/file/{slug}"
+    task_path: str = "/s2s/v1.0/task/{slug}"
+    # v2 polls at task_path + "/{task_id}"; v1 polls task_path?task_id=...
+    # A profile field that may override task_path (where the seeds disagree on it).
+    task_path_setting: str | None = None
+    # How the request body is laid out: "v1" (request_id + payload.file_sets/actions)
+    # or "vto" (the v2 try-on body of seed 002).
+    body_style: str = "v1"
+    # True when the action carries a `params` object even if no parameter is set.
+    action_params: bool = True
+    # v2 try-on sends every declared parameter, null where unset (as 002's sample does).
+    send_nulls: bool = False
+    examples: tuple[str, ...] = ()
+    seed_lines: str = ""
+    # Hints shown with the engine's error codes, in addition to the generic ones.
+    error_hints: Mapping[str, str] = field(default_factory=dict)
+    # How the sandbox derives a (clearly not AI) result from the inputs; a name
+    # looked up in ycecli.sandbox.results.
+    sandbox_result: str = "copy"
+    # Units the sandbox charges per successful task. The seeds give no prices
+    # (003:343 points to a web page), so this is only the sandbox's ledger.
+    sandbox_units: int = 1
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def upload_url_path(self) -> str:
+        return self.upload_path.format(slug=self.slug)
+
+    @property
+    def task_url_path(self) -> str:
+        return self.task_path.format(slug=self.slug)
+
+    @property
+    def primary_input(self) -> InputSpec:
+        return next(i for i in self.inputs if i.positional)
+
+    @property
+    def takes_urls(self) -> bool:
+        return any(i.url_field for i in self.inputs)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate user-supplied values and fill documented defaults.
+
+        Unknown names are refused (a typo must not silently become "use the default").
+        A parameter left unset with no documented default is left out of the body.
+        """
+        known = {p.name for p in self.params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise InvalidInput(
+                f"{self.command}: unknown parameter(s) {', '.join(unknown)}",
+                hint=f"Known parameters: {', '.join(sorted(known)) or 'none'}.",
+            )
+        resolved: dict[str, Any] = {}
+        for p in self.params:
+            value = given.get(p.name)
+            if value is None:
+                if p.default is not None:
+                    resolved[p.name] = p.default
+                elif p.required:
+                    raise InvalidInput(
+                        f"{self.command}: {p.flag} is required",
+                        hint=f"{p.flag}: {p.help} ({p.describe_range()}).",
+                    )
+                continue
+            resolved[p.name] = p.coerce(value)
+        return resolved
+
+    def build_body(
+        self,
+        request_id: int | None,
+        file_ids: Mapping[str, list[str]],
+        params: Mapping[str, Any],
+        urls: Mapping[str, list[str]] | None = None,
+    ) -> dict:
+        """The run-task request body, shaped as in the seed's request sample.
+
+        `file_ids` and `urls` map input names to uploaded file ids and to URLs passed
+        through as they are (only for inputs with a `url_field`).
+        """
+        return BODY_BUILDERS[self.body_style](self, request_id, file_ids, params, urls or {})
+
+
+def _build_v1(feature, request_id, file_ids, params, urls) -> dict:
+    payload: dict[str, Any] = {"file_sets": {}, "actions": [{"id": 0}]}
+    if feature.action_params:
+        payload["actions"][0]["params"] = {}
+    for spec in feature.inputs:
+        ids = file_ids.get(spec.name)
+        if ids:
+            payload["file_sets"][spec.field] = list(ids)
+    _place_params(feature, payload, params)
+    return {"request_id": request_id, "payload": payload}
+
+
+def _build_vto(feature, request_id, file_ids, params, urls) -> dict:
+    """Seed 002's body: the id or URL fields of each input, then `source_info` and
+    `object_infos` naming the same files, with the parameters per object.
+
+    Which inputs are the source and which the objects is declared by the input
+    names: "source", "source_mask", "product", "product_mask".
+    """
+    body: dict[str, Any] = {}
+    refs: dict[str, list[str]] = {}
+    for spec in feature.inputs:
+        values = []
+        if file_ids.get(spec.name):
+            values = list(file_ids[spec.name])
+            key = spec.field
+        elif urls.get(spec.name):
+            values = list(urls[spec.name])
+            key = spec.url_field
+        if not values:
+            continue
+        body[key] = values if spec.as_list else values[0]
+        refs[spec.name] = values
+    source = refs.get("source", [None])[0]
+    source_mask = refs.get("source_mask", [None])[0]
+    body["source_info"] = {"name": source}
+    if source_mask is not None:
+        body["source_info"]["mask_name"] = source_mask
+    objects = []
+    masks = refs.get("product_mask", [])
+    for index, name in enumerate(refs.get("product", [])):
+        info: dict[str, Any] = {"name": name}
+        if index < len(masks):
+            info["mask_name"] = masks[index]
+        objects.append(info)
+    body["object_infos"] = objects
+    for index in range(len(objects)):
+        _place_params(feature, body, params, index=index)
+    return body
+
+
+def _place_params(feature: Feature, root: dict, params: Mapping[str, Any], index: int = 0):
+    for p in feature.params:
+        if p.name in params:
+            value = params[p.name]
+        elif feature.send_nulls:
+            value = None
+        else:
+            continue
+        path = tuple(index if step == 0 and i == 1 else step for i, step in enumerate(p.path))
+        _set_path(root, (*path, p.name), value)
+
+
+BODY_BUILDERS = {"v1": _build_v1, "vto": _build_vto}
+
+
+def _set_path(root: dict, path: tuple, value: Any) -> None:
+    node: Any = root
+    for step, nxt in zip(path[:-1], path[1:], strict=True):
+        if isinstance(node, list):
+            while len(node) <= step:
+                node.append({})
+            node = node[step]
+        else:
+            node = node.setdefault(step, [] if isinstance(nxt, int) else {})
+    node[path[-1]] = value
+
+
+def get_path(root: Any, path: tuple) -> Any:
+    """Read a value at `path`, or raise KeyError/IndexError/TypeError."""
+    node = root
+    for step in path:
+        node = node[step]
+    return node
