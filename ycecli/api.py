@@ -59,6 +59,8 @@ class TaskResult:
     urls: list[str] = field(default_factory=list)
     dst_ids: list[str] = field(default_factory=list)
     data: list[dict] = field(default_factory=list)
+    # What a feature's "after" hook adds: scores, attributes, extracted files...
+    extra: dict = field(default_factory=dict)
     error: str | None = None
     error_message: str | None = None
     exit_status: int = 0
@@ -75,6 +77,7 @@ class InputRef:
     path: Path | None = None
     url: str | None = None
     file_id: str | None = None
+    info: Any = None  # validate.MediaInfo once a local file was checked
 
     @classmethod
     def parse(cls, text: str) -> InputRef:
@@ -125,6 +128,7 @@ class Job:
     refs: dict[str, list[InputRef]]
     target: Path | None  # the first result's path; later ones get _2, _3 ...
     target_given: bool  # the user named this exact file with -o
+    params: dict = field(default_factory=dict)  # this task's parameters, hooks applied
 
 
 class Yce:
@@ -197,12 +201,20 @@ class Yce:
         extra_inputs: Mapping[str, Iterable[str] | str] | None = None,
         output: str | Path | None = None,
         overwrite: bool = False,
+        rules: Mapping[str, Any] | None = None,
     ) -> list[Job]:
-        """Resolve and check every input and output; raise before anything is spent."""
+        """Resolve and check every input and output; raise before anything is spent.
+
+        `rules` overrides a input's MediaRules by input name (limits that depend on
+        parameters)."""
         feature = get_feature(feature) if isinstance(feature, str) else feature
+        rules = rules or {}
         primary = feature.primary_input
-        texts = [inputs] if isinstance(inputs, str) else list(inputs)
-        if not texts:
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        if primary is None:
+            # No input file at all (text-to-image): one task, named after the command.
+            texts = [time.strftime(f"{feature.command}-%Y%m%d-%H%M%S")]
+        elif not texts:
             raise InvalidInput(f"{feature.command}: no input given")
         shared: dict[str, list[InputRef]] = {}
         for spec in feature.inputs:
@@ -212,7 +224,9 @@ class Yce:
             values = [given] if isinstance(given, str) else list(given or [])
             if not values and spec.required:
                 raise InvalidInput(f"{feature.command}: {spec.flag} is required")
-            shared[spec.name] = [self._resolve(spec, InputRef.parse(v)) for v in values]
+            shared[spec.name] = [
+                self._resolve(spec, InputRef.parse(v), rules.get(spec.name)) for v in values
+            ]
 
         out_path = Path(output).expanduser() if output is not None else None
         as_dir = out_path is not None and (
@@ -221,7 +235,10 @@ class Yce:
         jobs: list[Job] = []
         seen: set[Path] = set()
         for text in texts:
-            ref = self._resolve(primary, InputRef.parse(text))
+            if primary is None:
+                ref = InputRef(text, path=Path(text))
+            else:
+                ref = self._resolve(primary, InputRef.parse(text), rules.get(primary.name))
             target: Path | None = None
             given = False
             if feature.result != "json" or out_path is not None:
@@ -229,7 +246,7 @@ class Yce:
                     target, given = out_path, True
                 else:
                     base = out_path if as_dir else Path.cwd()
-                    suffix = ref.suffix if feature.result == "image" else ""
+                    suffix = ref.suffix if feature.result == "image" and primary else ""
                     suffix = suffix or RESULT_SUFFIX[feature.result]
                     target = base / f"{ref.stem}_{feature.command}{suffix}"
                 if target in seen:
@@ -243,30 +260,25 @@ class Yce:
                         f"{target} already exists",
                         hint="Pass --overwrite to replace it, or choose another -o.",
                     )
-            jobs.append(
-                Job(
-                    label=text,
-                    refs={primary.name: [ref], **shared},
-                    target=target,
-                    target_given=given,
-                )
-            )
+            refs = {primary.name: [ref], **shared} if primary is not None else dict(shared)
+            jobs.append(Job(label=text, refs=refs, target=target, target_given=given))
         return jobs
 
-    def _resolve(self, spec: InputSpec, ref: InputRef) -> InputRef:
+    def _resolve(self, spec: InputSpec, ref: InputRef, rules: Any = None) -> InputRef:
         """Fetch URL inputs to a temporary file, and check local files."""
         from ycecli.validate import check_media
 
+        rules = rules or spec.rules
         if ref.file_id is not None:
             return ref  # an id was checked when it was first uploaded or produced
         if ref.url is not None and spec.url_field:
             return ref  # the API fetches public URLs itself (v2 try-on); nothing to upload
         if ref.url is not None:
             local = self._fetch_url(ref.url)
-            check_media(local, spec.rules, label=f"{spec.name} {ref.url} (downloaded)")
-            return InputRef(ref.text, path=local, url=ref.url)
-        check_media(ref.path, spec.rules, label=spec.name)
-        return ref
+            info = check_media(local, rules, label=f"{spec.name} {ref.url} (downloaded)")
+            return InputRef(ref.text, path=local, url=ref.url, info=info)
+        info = check_media(ref.path, rules, label=spec.name)
+        return InputRef(ref.text, path=ref.path, info=info)
 
     def _fetch_url(self, url: str) -> Path:
         from ycecli.transfer import download
@@ -300,16 +312,33 @@ class Yce:
         """Run `feature` once per input. Every input and parameter is checked before
         the first upload. With `raise_errors=False`, a failed input is reported in its
         TaskResult and the others still run."""
+        from ycecli import hooks
+
         feature = get_feature(feature) if isinstance(feature, str) else feature
+        ctx = hooks.HookContext(self, feature, on_event)
         resolved = feature.resolve_params(dict(params or {}))
+        if feature.styles:
+            resolved = hooks.HOOKS["resolve_style_group"](ctx, resolved)
+        resolved = hooks.run(feature, "prepare", ctx, resolved)
+        rules = hooks.run(feature, "input_rules", ctx, resolved, {})
         jobs = self.plan(
-            feature, inputs, extra_inputs=extra_inputs, output=output, overwrite=overwrite
+            feature,
+            inputs,
+            extra_inputs=extra_inputs,
+            output=output,
+            overwrite=overwrite,
+            rules=rules,
         )
+        # Every per-input check and parameter first: nothing is uploaded unless all pass.
+        for job in jobs:
+            hooks.run(feature, "check_job", ctx, job, resolved)
+            job.params = hooks.run(feature, "job_params", ctx, job, dict(resolved))
+            feature.check_required(job.params)
         results = []
         for job in jobs:
             result = TaskResult(feature=feature.command, input=job.label)
             try:
-                self._run_job(feature, job, resolved, result, overwrite, timeout, on_event)
+                self._run_job(feature, job, ctx, result, overwrite, timeout, on_event)
             except YceError as exc:
                 if result.status in ("pending", "running"):
                     result.status = "error"
@@ -368,7 +397,9 @@ class Yce:
         )
         return slot.file_id
 
-    def _run_job(self, feature, job, params, result, overwrite, timeout, on_event) -> None:
+    def _run_job(self, feature, job, ctx, result, overwrite, timeout, on_event) -> None:
+        from ycecli import hooks
+
         specs = {spec.name: spec for spec in feature.inputs}
         file_ids: dict[str, list[str]] = {}
         urls: dict[str, list[str]] = {}
@@ -380,6 +411,7 @@ class Yce:
                     file_ids.setdefault(name, []).append(
                         self.upload(feature, specs[name], ref, on_event)
                     )
+        params = hooks.run(feature, "before_submit", ctx, job, file_ids, job.params)
         account = self.account(feature)
         # v2 documents no request_id (000-002); v1 needs a fresh one per task.
         request_id = self.journal.next_request_id(account) if feature.generation == "v1" else None
@@ -422,6 +454,7 @@ class Yce:
             on_event,
             label=job.label,
         )
+        hooks.run(feature, "after", ctx, job, result)
 
     def _finish(
         self,

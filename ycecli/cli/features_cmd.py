@@ -43,10 +43,15 @@ def _param_option(param: Param) -> tuple[str, Any, Any]:
             if param.option and "/" in param.option
             else (f"{param.flag}/--no-{param.flag[2:]}")
         )
-        return param.name, Annotated[bool | None, typer.Option(decl, **kwargs)], default
-    if param.kind == "points":
+        return param.id, Annotated[bool | None, typer.Option(decl, **kwargs)], default
+    if param.kind in ("points", "str_list", "int_list"):
+        if param.kind != "points":
+            help_text = param.help + " Repeat the option or separate values with commas."
+            if param.choices:
+                help_text += " Values: " + ", ".join(map(str, param.choices)) + "."
+            kwargs["help"] = help_text
         option = typer.Option(param.flag, **kwargs, show_default=False)
-        return param.name, Annotated[list[str] | None, option], None
+        return param.id, Annotated[list[str] | None, option], None
     annotation_type: Any = _PY_TYPES[param.kind]
     if param.choices:
         annotation_type = _choice_enum(param)
@@ -54,7 +59,7 @@ def _param_option(param: Param) -> tuple[str, Any, Any]:
             words = {v: w for w, v in param.aliases.items()}
             default = annotation_type(words.get(default, str(default)))
     option = typer.Option(param.flag, **kwargs, show_default=default is not None)
-    return param.name, Annotated[annotation_type | None, option], default
+    return param.id, Annotated[annotation_type | None, option], default
 
 
 def _input_param(spec: InputSpec) -> inspect.Parameter:
@@ -73,7 +78,7 @@ def make_command(feature: Feature):
 
     def command(ctx: typer.Context, **kwargs: Any) -> None:
         state = ctx.obj
-        inputs = kwargs.pop("inputs")
+        inputs = kwargs.pop("inputs", None) or []
         output = kwargs.pop("output")
         overwrite = kwargs.pop("overwrite")
         timeout = kwargs.pop("timeout")
@@ -98,7 +103,7 @@ def make_command(feature: Feature):
             timeout=timeout,
             on_event=state.reporter.on_event,
             on_result=state.reporter.task_result,
-            raise_errors=len(inputs) == 1,
+            raise_errors=len(inputs) <= 1,
         )
         state.reporter.stop()
         failed = [r for r in results if r.status != "success"]
@@ -125,6 +130,8 @@ def make_command(feature: Feature):
         if not spec.argument and spec is not primary:
             params.append(_input_param(spec))
     for param in feature.params:
+        if not param.cli:
+            continue
         name, annotation, default = _param_option(param)
         params.append(inspect.Parameter(name, _KW, annotation=annotation, default=default))
     for name, annotation, default in (
@@ -157,6 +164,8 @@ def epilog(feature: Feature) -> str:
 
 def register(app: typer.Typer) -> None:
     for feature in FEATURES:
+        if feature.hidden:
+            continue
         app.command(
             feature.command,
             help=f"{feature.summary}\n\n{feature.title}.",

@@ -153,6 +153,11 @@ class Reporter:
             self.data(result.to_dict())
             return
         if result.status == "success":
+            rows = result.extra.get("table") or []
+            if rows:
+                width = max(len(str(k)) for k, _ in rows)
+                for key, value in rows:
+                    self.out(f"{str(key).ljust(width)}  {value}")
             if result.files:
                 for path in result.files:
                     self.out(path)

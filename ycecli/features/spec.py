@@ -7,6 +7,8 @@ body, the sandbox's request checks and results, completions and man pages.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,7 +89,9 @@ class Param:
     """One task parameter: its API name, type, limits and default, and where it goes."""
 
     name: str  # the field name in the API
-    kind: str  # "int" | "float" | "str" | "bool" | "point" | "points"
+    # "int" | "float" | "str" | "bool" | "point" | "points" | "str_list" | "int_list"
+    # | "object" | "object_list" (the last two are built by hooks, never typed by users)
+    kind: str
     help: str
     required: bool = False
     default: Any = None  # the documented default; None means "leave it out of the body"
@@ -103,14 +107,32 @@ class Param:
     path: tuple = ("actions", 0, "params")
     option: str | None = None  # CLI flag; defaults to --name with dashes
     metavar: str | None = None
+    pattern: str | None = None  # regular expression a str (or each str_list item) matches
+    min_items: int | None = None  # for list kinds
+    max_items: int | None = None
+    # The Python/CLI identity; defaults to `name`. Two parameters may share an API name
+    # in different places (e.g. a `name` inside `pattern`).
+    key: str | None = None
+    send: bool = True  # False: a CLI option a hook consumes; never put in the body as is
+    cli: bool = True  # False: set by a hook from other options, not a CLI option
+
+    @property
+    def id(self) -> str:
+        return self.key or self.name
 
     @property
     def flag(self) -> str:
         if self.option:
             return self.option.split("/")[0]
-        return "--" + self.name.replace("_", "-")
+        return "--" + self.id.replace("_", "-")
 
     def describe_range(self) -> str:
+        if self.kind in ("str_list", "int_list"):
+            counts = ""
+            if self.min_items is not None or self.max_items is not None:
+                counts = f" ({self.min_items or 0}..{self.max_items or 'any'} items)"
+            items = ", ".join(str(c) for c in self.choices) if self.choices else ""
+            return (f"any of {items}" if items else "a list") + counts
         if self.choices:
             words = [f"{w} ({v})" for w, v in self.aliases.items()] if self.aliases else []
             return "one of " + ", ".join(words or [str(c) for c in self.choices])
@@ -144,6 +166,10 @@ class Param:
             if self.count is not None and len(points) != self.count:
                 raise self._fail(value, f"gives {len(points)} point(s), not {self.count}")
             return points
+        if self.kind in ("str_list", "int_list"):
+            return self._coerce_list(value)
+        if self.kind in ("object", "object_list"):
+            return value  # built by a hook from checked options
         converters = {"int": _to_int, "float": _to_float, "str": str, "bool": _to_bool}
         try:
             converted = converters[self.kind](value)
@@ -156,7 +182,40 @@ class Param:
             raise self._fail(value, f"is below the minimum {low}")
         if self.maximum is not None and converted > self.maximum:
             raise self._fail(value, f"is above the maximum {self.maximum}")
+        if self.pattern and not re.fullmatch(self.pattern, str(converted)):
+            raise self._fail(value, "has the wrong form")
         return converted
+
+    def _coerce_list(self, value: Any) -> list:
+        raw = value if isinstance(value, (list, tuple)) else [value]
+        items: list = []
+        for entry in raw:
+            # `--feature a,b --feature c` and `--feature a --feature b` both work
+            parts = str(entry).split(",") if isinstance(entry, str) else [entry]
+            items.extend(p.strip() if isinstance(p, str) else p for p in parts if p != "")
+        if self.kind == "int_list":
+            try:
+                # int() of the text keeps ids above 2**53 exact; never via float
+                items = [_to_int(v) for v in items]
+            except (TypeError, ValueError):
+                raise self._fail(value, "is not a list of integers") from None
+        if self.choices:
+            for item in items:
+                if item not in self.choices:
+                    close = difflib.get_close_matches(str(item), [str(c) for c in self.choices], 1)
+                    hint = f" (did you mean {close[0]}?)" if close else ""
+                    raise self._fail(item, f"is not one of the allowed values{hint}")
+        if self.pattern:
+            for item in items:
+                if not re.fullmatch(self.pattern, str(item)):
+                    raise self._fail(item, "has the wrong form")
+        if len(set(map(str, items))) != len(items):
+            raise self._fail(value, "repeats a value")
+        if self.min_items is not None and len(items) < self.min_items:
+            raise self._fail(value, f"has {len(items)} item(s), fewer than {self.min_items}")
+        if self.max_items is not None and len(items) > self.max_items:
+            raise self._fail(value, f"has {len(items)} item(s), more than {self.max_items}")
+        return items
 
 
 def _to_point(param: Param, value: Any) -> list[int]:
@@ -227,6 +286,14 @@ class Feature:
     action_params: bool = True
     # v2 try-on sends every declared parameter, null where unset (as 002's sample does).
     send_nulls: bool = False
+    file_sets: bool = True  # False: the body has no payload.file_sets (text-to-image)
+    # Named steps of a feature's special flow, looked up in ycecli.hooks: stage -> name.
+    # Stages: "prepare", "input_rules", "check_job", "job_params", "after".
+    hooks: Mapping[str, str] = field(default_factory=dict)
+    styles: bool = False  # has the style-list endpoints (003:1.14.5)
+    hidden: bool = False  # a step of another feature's flow, not a command of its own
+    # A named cross-field check the sandbox runs on run bodies (ycecli.sandbox.checks).
+    sandbox_check: str | None = None
     examples: tuple[str, ...] = ()
     seed_lines: str = ""
     # Hints shown with the engine's error codes, in addition to the generic ones.
@@ -248,18 +315,20 @@ class Feature:
         return self.task_path.format(slug=self.slug)
 
     @property
-    def primary_input(self) -> InputSpec:
-        return next(i for i in self.inputs if i.positional)
+    def primary_input(self) -> InputSpec | None:
+        """The positional input with one task per value; None for features with no
+        input file at all (text-to-image)."""
+        return next((i for i in self.inputs if i.positional), None)
 
     @property
     def takes_urls(self) -> bool:
         return any(i.url_field for i in self.inputs)
 
-    def param(self, name: str) -> Param:
+    def param(self, key: str) -> Param:
         for p in self.params:
-            if p.name == name:
+            if p.id == key:
                 return p
-        raise KeyError(name)
+        raise KeyError(key)
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Validate user-supplied values and fill documented defaults.
@@ -267,7 +336,7 @@ class Feature:
         Unknown names are refused (a typo must not silently become "use the default").
         A parameter left unset with no documented default is left out of the body.
         """
-        known = {p.name for p in self.params}
+        known = {p.id for p in self.params}
         unknown = sorted(set(given) - known)
         if unknown:
             raise InvalidInput(
@@ -276,18 +345,27 @@ class Feature:
             )
         resolved: dict[str, Any] = {}
         for p in self.params:
-            value = given.get(p.name)
-            if value is None:
+            value = given.get(p.id)
+            if value is None or value == []:
                 if p.default is not None:
-                    resolved[p.name] = p.default
-                elif p.required:
+                    resolved[p.id] = p.default
+                elif p.required and p.cli and not self.hooks.get("prepare"):
                     raise InvalidInput(
                         f"{self.command}: {p.flag} is required",
                         hint=f"{p.flag}: {p.help} ({p.describe_range()}).",
                     )
                 continue
-            resolved[p.name] = p.coerce(value)
+            resolved[p.id] = p.coerce(value)
         return resolved
+
+    def check_required(self, params: Mapping[str, Any]) -> None:
+        """After hooks ran: every required parameter that goes in the body is there."""
+        for p in self.params:
+            if p.send and p.required and params.get(p.id) is None:
+                raise InvalidInput(
+                    f"{self.command}: {p.flag if p.cli else p.name} is required",
+                    hint=f"{p.help} ({p.describe_range()}).".strip(),
+                )
 
     def build_body(
         self,
@@ -305,7 +383,10 @@ class Feature:
 
 
 def _build_v1(feature, request_id, file_ids, params, urls) -> dict:
-    payload: dict[str, Any] = {"file_sets": {}, "actions": [{"id": 0}]}
+    payload: dict[str, Any] = {}
+    if feature.file_sets:
+        payload["file_sets"] = {}
+    payload["actions"] = [{"id": 0}]
     if feature.action_params:
         payload["actions"][0]["params"] = {}
     for spec in feature.inputs:
@@ -357,12 +438,15 @@ def _build_vto(feature, request_id, file_ids, params, urls) -> dict:
 
 def _place_params(feature: Feature, root: dict, params: Mapping[str, Any], index: int = 0):
     for p in feature.params:
-        if p.name in params:
-            value = params[p.name]
+        if not p.send:
+            continue
+        if p.id in params:
+            value = params[p.id]
         elif feature.send_nulls:
             value = None
         else:
             continue
+        # The object index replaces the 0 that follows the list's name in the path.
         path = tuple(index if step == 0 and i == 1 else step for i, step in enumerate(p.path))
         _set_path(root, (*path, p.name), value)
 

@@ -5,13 +5,30 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-# A producer takes {input name: [(bytes, content_type), ...]} and the task's params,
-# and returns a list of (bytes, content_type) results, or raises EngineError.
-Producer = Callable[
-    [Mapping[str, list[tuple[bytes, str]]], Mapping[str, Any]], list[tuple[bytes, str]]
-]
+# A producer takes {input name: [(bytes, content_type), ...]} and the task's params
+# (by API name), and returns a list of results, each an Output or a (bytes,
+# content_type) pair, or raises EngineError.
+Producer = Callable[[Mapping[str, list[tuple[bytes, str]]], Mapping[str, Any]], list[Any]]
+
+
+@dataclass
+class Output:
+    """One entry of a task's `results[].data[]`."""
+
+    data: bytes | None = None  # a file to store and link with a signed `url`
+    content_type: str = "application/octet-stream"
+    fields: dict = field(default_factory=dict)  # extra fields: faces, analysis_result...
+    dst_id: bool = True  # whether the entry carries the file's id (skin ZIPs do not)
+
+
+def as_output(item: Any) -> Output:
+    if isinstance(item, Output):
+        return item
+    data, content_type = item
+    return Output(data, content_type)
 
 
 class EngineError(Exception):
@@ -93,3 +110,14 @@ def compose(inputs, params) -> list[tuple[bytes, str]]:
 
 
 PRODUCERS: dict[str, Producer] = {"scale": scale, "copy": copy, "compose": compose}
+
+
+def _merge_engines() -> None:
+    """Producers of the feature groups live beside their checks in
+    ycecli.sandbox.engines; one table serves them all."""
+    from ycecli.sandbox.engines import PRODUCERS as GROUP_PRODUCERS
+
+    PRODUCERS.update(GROUP_PRODUCERS)
+
+
+_merge_engines()

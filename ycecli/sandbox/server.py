@@ -35,8 +35,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ycecli.errors import InvalidInput
-from ycecli.features import FEATURES, HUNDRED_MB, Feature, Param
-from ycecli.sandbox.results import PRODUCERS, EngineError
+from ycecli.features import FEATURES, HUNDRED_MB, Feature, Param, get_path
+from ycecli.sandbox.results import PRODUCERS, EngineError, as_output
 
 # The content types the 003 upload endpoints accept (their enum: 003:1.14.1), and
 # the one value the video features accept.
@@ -702,31 +702,35 @@ class Sandbox:
         params = dict(_collect_params(task.feature, root))
         try:
             produced = PRODUCERS[task.feature.sandbox_result](inputs, params)
+            produced = [as_output(item) for item in produced]
         except EngineError as exc:
             task.state = "error"
             task.error, task.error_message = exc.code, exc.message
             return
         data = []
-        for blob, ctype in produced:
-            file_id = _b64id()
-            key = secrets.token_hex(16)
-            suffix = {
-                "image/png": ".png",
-                "image/jpeg": ".jpg",
-                "video/mp4": ".mp4",
-                "application/zip": ".zip",
-            }.get(ctype, "")
-            path = self.storage_dir / f"res-{key}{suffix}"
-            path.write_bytes(blob)
-            self.files[file_id] = StoredFile(file_id, ctype, len(blob), path=path)
-            name = f"{key}{suffix}"
-            self.downloads[name] = file_id
-            data.append(
-                {
-                    "dst_id": file_id,
-                    "url": self._signed_url("files", name, self.config.download_url_ttl),
-                }
-            )
+        for out in produced:
+            entry: dict[str, Any] = {}
+            if out.data is not None:
+                file_id = _b64id()
+                key = secrets.token_hex(16)
+                suffix = {
+                    "image/png": ".png",
+                    "image/jpeg": ".jpg",
+                    "video/mp4": ".mp4",
+                    "application/zip": ".zip",
+                }.get(out.content_type, "")
+                path = self.storage_dir / f"res-{key}{suffix}"
+                path.write_bytes(out.data)
+                self.files[file_id] = StoredFile(
+                    file_id, out.content_type, len(out.data), path=path
+                )
+                name = f"{key}{suffix}"
+                self.downloads[name] = file_id
+                if out.dst_id:
+                    entry["dst_id"] = file_id
+                entry["url"] = self._signed_url("files", name, self.config.download_url_ttl)
+            entry.update(out.fields)
+            data.append(entry)
         if task.feature.generation == "v2":
             task.results = data  # the v2 poll reply is undocumented; a flat list here
         else:
@@ -934,7 +938,9 @@ def check_vto_body(feature: Feature, body: dict, known_file: Callable[[str], boo
 
 
 def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], bool]) -> None:
-    """Check a run-task body against the feature's declaration, as the API would."""
+    """Check a run-task body against the feature's declaration, as the API would:
+    every container the declaration implies must be there, hold only declared fields,
+    carry every required one, and each value must have the declared type and range."""
     _require_keys(body, required={"request_id", "payload"}, allowed={"request_id", "payload"})
     rid = body["request_id"]
     if not isinstance(rid, int) or isinstance(rid, bool) or rid < 0:
@@ -942,13 +948,57 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
     payload = body["payload"]
     if not isinstance(payload, dict):
         raise SandboxError(400, "payload must be an object", "InvalidParameters")
+    sendable = [p for p in feature.params if p.send]
+    outer = {p.path[0] for p in sendable if p.path and p.path[0] != "actions"}
+    payload_keys = {"actions", *outer} | ({"file_sets"} if feature.file_sets else set())
+    required_outer = {p.path[0] for p in sendable if p.required and p.path[0] != "actions"}
     _require_keys(
         payload,
-        required={"file_sets", "actions"},
-        allowed={"file_sets", "actions"},
+        required={"actions", *required_outer} | ({"file_sets"} if feature.file_sets else set()),
+        allowed=payload_keys,
         where="payload",
     )
-    file_sets = payload["file_sets"]
+    if feature.file_sets:
+        _check_file_sets(feature, payload["file_sets"], known_file)
+    actions = payload["actions"]
+    if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
+        raise SandboxError(400, "payload.actions must hold exactly one action", "InvalidParameters")
+    if not isinstance(actions[0].get("id"), int) or isinstance(actions[0].get("id"), bool):
+        raise SandboxError(400, "payload.actions[0].id must be an integer", "InvalidParameters")
+    containers: dict[tuple, dict[str, Param]] = {("actions", 0): {}}
+    if feature.action_params:
+        containers[("actions", 0, "params")] = {}
+    for p in sendable:
+        containers.setdefault(tuple(p.path), {})[p.name] = p
+    for path, declared in containers.items():
+        where = "payload" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in path)
+        try:
+            node = get_path(payload, path)
+        except (KeyError, IndexError, TypeError):
+            if any(p.required for p in declared.values()) or path == ("actions", 0, "params"):
+                raise SandboxError(400, f"{where} is required", "InvalidParameters") from None
+            continue
+        extra = set()
+        if path == ("actions", 0):
+            extra = {"id"} | ({"params"} if feature.action_params else set())
+        _require_keys(
+            node,
+            required={n for n, p in declared.items() if p.required} | ({"id", "params"} & extra),
+            allowed=set(declared) | extra,
+            where=where,
+        )
+        for name, value in node.items():
+            if name in declared:
+                _check_value(declared[name], value)
+    if feature.styles:
+        _check_styles(feature, get_path(payload, ("actions", 0)).get("params") or {})
+    if feature.sandbox_check:
+        from ycecli.sandbox.engines import CHECKS
+
+        CHECKS[feature.sandbox_check](feature, body)
+
+
+def _check_file_sets(feature: Feature, file_sets: Any, known_file: Callable[[str], bool]):
     if not isinstance(file_sets, dict):
         raise SandboxError(400, "payload.file_sets must be an object", "InvalidParameters")
     fields = {spec.field: spec for spec in feature.inputs}
@@ -964,29 +1014,20 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
                 raise SandboxError(
                     400, f"Unknown file id in payload.file_sets.{name}: {fid}", "InvalidParameters"
                 )
-    actions = payload["actions"]
-    if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
-        raise SandboxError(400, "payload.actions must hold exactly one action", "InvalidParameters")
-    action = actions[0]
-    allowed = {"id", "params"} if feature.action_params else {"id"}
-    _require_keys(action, required=allowed, allowed=allowed, where="payload.actions[0]")
-    if not isinstance(action["id"], int) or isinstance(action["id"], bool):
-        raise SandboxError(400, "payload.actions[0].id must be an integer", "InvalidParameters")
-    if feature.action_params:
-        params = action["params"]
-        if not isinstance(params, dict):
+
+
+def _check_styles(feature: Feature, params: dict) -> None:
+    from ycecli.sandbox.styles import style_group_of
+
+    group = params.get("style_group_id")
+    for style_id in params.get("style_ids") or []:
+        actual = style_group_of(feature.slug, style_id)
+        if actual is None:
+            raise SandboxError(400, f"Invalid style id {style_id}", "InvalidParameters")
+        if group is not None and actual != group:
             raise SandboxError(
-                400, "payload.actions[0].params must be an object", "InvalidParameters"
+                400, f"Style {style_id} is not in style group {group}", "InvalidParameters"
             )
-        declared = {p.name: p for p in feature.params if p.path == ("actions", 0, "params")}
-        _require_keys(
-            params,
-            required={n for n, p in declared.items() if p.required},
-            allowed=set(declared),
-            where="payload.actions[0].params",
-        )
-        for name, value in params.items():
-            _check_value(declared[name], value)
 
 
 def _check_value(param: Param, value: Any) -> None:
@@ -997,12 +1038,20 @@ def _check_value(param: Param, value: Any) -> None:
         "bool": bool,
         "point": list,
         "points": list,
+        "str_list": list,
+        "int_list": list,
+        "object": dict,
+        "object_list": list,
     }
     ok = isinstance(value, types[param.kind]) and (
         param.kind == "bool" or not isinstance(value, bool)
     )
     if ok and param.kind == "point":
         ok = len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if ok and param.kind == "int_list":
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if ok and param.kind == "str_list":
+        ok = all(isinstance(v, str) for v in value)
     if ok and param.kind == "points":
         ok = all(
             isinstance(p, list)

@@ -1,0 +1,15 @@
+"""Per-group sandbox engines, collected into one table of producers and one of
+body checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ycecli.sandbox.engines import analysis, image, portrait, video
+
+PRODUCERS: dict[str, Callable[..., Any]] = {}
+CHECKS: dict[str, Callable[..., Any]] = {}
+for _module in (image, portrait, analysis, video):
+    PRODUCERS.update(_module.PRODUCERS)
+    CHECKS.update(_module.CHECKS)
