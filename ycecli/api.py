@@ -380,9 +380,10 @@ class Yce:
         with open(path, "rb") as fh:
             content_type = sniff_content_type(fh.read(32)) or "application/octet-stream"
         name = Path(urlsplit(ref.url).path).name if ref.url else path.name
+        upload_path = (spec.upload_path if spec is not None else None) or feature.upload_url_path
         slot = create_upload_slots(
             self.client,
-            feature.upload_url_path,
+            upload_path,
             [(name or path.name, content_type, size)],
             generation=feature.generation,
         )[0]

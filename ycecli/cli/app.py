@@ -80,9 +80,18 @@ def main_options(
 
 
 def _register() -> None:
-    from ycecli.cli import auth_cmd, features_cmd, profile_cmd, sandbox_cmd, task_cmd, units_cmd
+    from ycecli.cli import (
+        auth_cmd,
+        features_cmd,
+        profile_cmd,
+        sandbox_cmd,
+        styles_cmd,
+        task_cmd,
+        units_cmd,
+    )
 
     features_cmd.register(app)
+    app.add_typer(styles_cmd.app, name="styles")
     app.add_typer(units_cmd.app, name="units")
     app.add_typer(task_cmd.app, name="task")
     app.add_typer(profile_cmd.app, name="profile")

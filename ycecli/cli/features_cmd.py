@@ -70,6 +70,12 @@ def _input_param(spec: InputSpec) -> inspect.Parameter:
         )
         return inspect.Parameter(spec.name, _KW, annotation=Annotated[str, info])
     option = typer.Option(spec.flag, help=help_text, show_default=False)
+    if spec.multiple:
+        help_text += " May be given several times."
+        option = typer.Option(spec.flag, help=help_text, show_default=False)
+        return inspect.Parameter(
+            spec.name, _KW, annotation=Annotated[list[str] | None, option], default=None
+        )
     return inspect.Parameter(spec.name, _KW, annotation=Annotated[str | None, option], default=None)
 
 

@@ -10,7 +10,7 @@ cites the seed lines it was built from.
 from __future__ import annotations
 
 from ycecli.errors import InvalidInput
-from ycecli.features import image, tryon
+from ycecli.features import analysis, clothes, hair, image, portrait, tryon, video
 from ycecli.features.spec import (
     GROUPS,
     HUNDRED_MB,
@@ -25,7 +25,15 @@ from ycecli.features.spec import (
     get_path,
 )
 
-FEATURES: tuple[Feature, ...] = (*image.FEATURES, *tryon.FEATURES)
+FEATURES: tuple[Feature, ...] = (
+    *image.FEATURES,
+    *hair.FEATURES,
+    *portrait.FEATURES,
+    *clothes.FEATURES,
+    *analysis.FEATURES,
+    *video.FEATURES,
+    *tryon.FEATURES,
+)
 
 _BY_COMMAND = {f.command: f for f in FEATURES}
 _BY_SLUG = {f.slug: f for f in FEATURES}

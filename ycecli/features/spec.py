@@ -78,6 +78,10 @@ class InputSpec:
     as_list: bool = True
     option: str | None = None  # CLI flag for a non-positional input (default --name)
     metavar: str | None = None  # how help names a positional input
+    # Where this input is uploaded, when not the feature's own file endpoint (e.g. an
+    # image input of a feature whose endpoint takes only video).
+    upload_path: str | None = None
+    multiple: bool = False  # a non-positional input that may be given several times
 
     @property
     def flag(self) -> str:

@@ -25,10 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ycecli.hooks import analysis, image, portrait, styles, video
+from ycecli.hooks import analysis, hair, image, portrait, styles, video
 
 HOOKS: dict[str, Callable[..., Any]] = {}
-for _module in (styles, image, portrait, analysis, video):
+for _module in (styles, image, hair, portrait, analysis, video):
     HOOKS.update(_module.HOOKS)
 
 

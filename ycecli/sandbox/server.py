@@ -309,7 +309,23 @@ class Sandbox:
                 path = self.v2_task_path(feature)
                 routes[("POST", path)] = _bind(self.h_vto_run, feature)
                 self._status_prefixes.append((path + "/", feature))
+            if feature.styles:
+                for path, listing in (
+                    (f"/s2s/v1.0/task/style-group/{feature.slug}", "groups"),
+                    (f"/s2s/v1.0/task/style/{feature.slug}", "styles"),
+                    (f"/s2s/v1.1/task/style/{feature.slug}", "by_category"),
+                ):
+                    routes[("GET", path)] = _bind(self.h_styles, (feature.slug, listing))
         return routes
+
+    def h_styles(self, what: tuple[str, str], *, query, **_):
+        from ycecli.sandbox.styles import CATALOG, StyleQueryError
+
+        slug, listing = what
+        try:
+            return 200, getattr(CATALOG, listing)(slug, query)
+        except StyleQueryError as exc:
+            raise SandboxError(400, exc.message, "InvalidParameters") from None
 
     def v2_task_path(self, feature: Feature) -> str:
         if feature.task_path_setting == "ring_task_path":

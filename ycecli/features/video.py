@@ -1,0 +1,7 @@
+"""Video features (003)."""
+
+from __future__ import annotations
+
+from ycecli.features.spec import Feature
+
+FEATURES: tuple[Feature, ...] = ()
