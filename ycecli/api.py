@@ -315,7 +315,7 @@ class Yce:
         from ycecli import hooks
 
         feature = get_feature(feature) if isinstance(feature, str) else feature
-        ctx = hooks.HookContext(self, feature, on_event)
+        ctx = hooks.HookContext(self, feature, on_event, overwrite=overwrite, output=output)
         resolved = feature.resolve_params(dict(params or {}))
         if feature.styles:
             resolved = hooks.HOOKS["resolve_style_group"](ctx, resolved)
@@ -609,6 +609,23 @@ class Yce:
                 on_event,
                 label=result.input,
             )
+            # The feature's own finishing step (unpack a ZIP, tabulate an analysis)
+            # runs for a resumed task too, with what the journal remembers of it.
+            from ycecli import hooks
+
+            primary = feature.primary_input
+            refs = {}
+            if primary is not None and record and record.inputs:
+                refs = {primary.name: [InputRef.parse(record.inputs[0])]}
+            job = Job(
+                label=result.input,
+                refs=refs,
+                target=target,
+                target_given=given,
+                params=dict(record.params) if record else {},
+            )
+            ctx = hooks.HookContext(self, feature, on_event, overwrite=overwrite, output=output)
+            hooks.run(feature, "after", ctx, job, result)
         except YceError as exc:
             exc.result = result  # type: ignore[attr-defined]
             raise

@@ -40,6 +40,8 @@ class HookContext:
     feature: Any
     on_event: Callable[[Any], None] | None = None
     state: dict = field(default_factory=dict)  # shared between one command's stages
+    overwrite: bool = False  # the user allowed replacing existing outputs
+    output: Any = None  # the -o value as given (None: default names)
 
     def note(self, message: str, label: str = "") -> None:
         from ycecli.api import Event
