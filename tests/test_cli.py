@@ -244,3 +244,12 @@ def test_sandbox_serve_prints_the_environment_a_script_needs(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
     assert proc.returncode == 0
+
+
+def test_help_groups_commands_by_area_and_suggests_close_commands():
+    result = run_cli("--help")
+    text = result.stdout
+    assert text.index("Image editing:") < text.index("Try-on:") < text.index("Account and tools:")
+    assert text.index("enhance") < text.index("Try-on:")
+    typo = run_cli("enhanse")
+    assert typo.code == 2 and "Did you mean 'enhance'" in typo.stderr

@@ -10,14 +10,41 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from ycecli import __version__
 from ycecli.cli.output import Reporter
 from ycecli.cli.state import State
 from ycecli.errors import EXIT_STATUS_MEANING
 
+
+class GroupedHelp(TyperGroup):
+    """Lists commands under the areas they belong to (the registry's groups, then
+    account and tools), which Typer only does in its slower Rich help."""
+
+    def format_commands(self, ctx, formatter) -> None:
+        from ycecli.features import GROUPS
+
+        sections: dict[str, list[tuple[str, str]]] = {}
+        commands = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
+        commands = [(n, c) for n, c in commands if c is not None and not c.hidden]
+        if not commands:
+            return
+        limit = formatter.width - 6 - max(len(n) for n, _ in commands)
+        for name, cmd in commands:
+            panel = getattr(cmd, "rich_help_panel", None) or TOOLS_PANEL
+            sections.setdefault(panel, []).append((name, cmd.get_short_help_str(limit)))
+        for panel in (*GROUPS, TOOLS_PANEL):
+            if sections.get(panel):
+                with formatter.section(panel):
+                    formatter.write_dl(sections[panel])
+
+
+TOOLS_PANEL = "Account and tools"
+
 app = typer.Typer(
     name="yce",
+    cls=GroupedHelp,
     help="yce: the YouCam Online Editor AI APIs from the command line.\n\n"
     "Try it with no account: yce --sandbox enhance photo.jpg --scale 2",
     rich_markup_mode=None,
@@ -91,12 +118,12 @@ def _register() -> None:
     )
 
     features_cmd.register(app)
-    app.add_typer(styles_cmd.app, name="styles")
-    app.add_typer(units_cmd.app, name="units")
-    app.add_typer(task_cmd.app, name="task")
-    app.add_typer(profile_cmd.app, name="profile")
-    app.add_typer(auth_cmd.app, name="auth")
-    app.add_typer(sandbox_cmd.app, name="sandbox")
+    app.add_typer(styles_cmd.app, name="styles", rich_help_panel=TOOLS_PANEL)
+    app.add_typer(units_cmd.app, name="units", rich_help_panel=TOOLS_PANEL)
+    app.add_typer(task_cmd.app, name="task", rich_help_panel=TOOLS_PANEL)
+    app.add_typer(profile_cmd.app, name="profile", rich_help_panel=TOOLS_PANEL)
+    app.add_typer(auth_cmd.app, name="auth", rich_help_panel=TOOLS_PANEL)
+    app.add_typer(sandbox_cmd.app, name="sandbox", rich_help_panel=TOOLS_PANEL)
 
 
 _register()

@@ -176,5 +176,6 @@ def register(app: typer.Typer) -> None:
             feature.command,
             help=f"{feature.summary}\n\n{feature.title}.",
             epilog=epilog(feature),
-            no_args_is_help=True,
+            no_args_is_help=bool(feature.inputs),
+            rich_help_panel=feature.group,
         )(make_command(feature))
