@@ -117,28 +117,32 @@ class Reporter:
         return self._progress
 
     def _fancy(self, event) -> None:
+        """One line per input; each phase (upload, task, download) gets a fresh row so
+        its bar and byte counts describe that phase only."""
         progress = self._ensure_progress()
         label = event.label
-        row = self._rows.get(label)
-        if row is None:
-            row = progress.add_task(label, total=None)
-            self._rows[label] = row
-        if event.kind == "upload":
-            progress.update(
-                row, description=f"{label}: upload", completed=event.done or 0, total=event.total
-            )
+        phase = {"submitted": "task", "status": "task", "done": "download"}.get(
+            event.kind, event.kind
+        )
+        current = self._rows.get(label)
+        if event.kind == "wait":
+            progress.console.print(f"{label}: {event.message}", markup=False)
+            return
+        if current is None or current[0] != phase:
+            if current is not None:
+                progress.remove_task(current[1])
+            total = event.total if phase != "task" else None
+            row = progress.add_task(f"{label}: {phase}", total=total)
+            self._rows[label] = (phase, row)
+        row = self._rows[label][1]
+        if event.kind in ("upload", "download"):
+            progress.update(row, completed=event.done or 0, total=event.total)
         elif event.kind == "submitted":
-            progress.update(row, description=f"{label}: submitted", completed=0, total=None)
+            progress.update(row, description=f"{label}: submitted")
         elif event.kind == "status":
             progress.update(row, description=f"{label}: {event.status} {event.elapsed:.0f}s")
-        elif event.kind == "download":
-            progress.update(
-                row, description=f"{label}: download", completed=event.done or 0, total=event.total
-            )
         elif event.kind == "done":
             progress.update(row, description=f"{label}: done")
-        elif event.kind == "wait":
-            progress.console.print(f"{label}: {event.message}", markup=False)
 
     def stop(self) -> None:
         if self._progress is not None:
