@@ -25,13 +25,13 @@ def _choice_enum(param: Param) -> type[Enum]:
     return Enum(f"{param.name}_choices", {f"c{i}": v for i, v in enumerate(values)})
 
 
-def _param_option(param: Param) -> tuple[str, Any, Any]:
+def _param_option(feature: Feature, param: Param) -> tuple[str, Any, Any]:
     """(python name, annotation, default) for one parameter's option."""
     help_text = param.help
     rng = param.describe_range()
     if rng and not param.choices:
         help_text += f" Range: {rng}."
-    if param.required and param.default is None:
+    if param.required and param.default is None and not feature._filled_later(param):
         help_text += " Required."
     kwargs: dict[str, Any] = {"help": help_text}
     if param.metavar:
@@ -138,7 +138,7 @@ def make_command(feature: Feature):
     for param in feature.params:
         if not param.cli:
             continue
-        name, annotation, default = _param_option(param)
+        name, annotation, default = _param_option(feature, param)
         params.append(inspect.Parameter(name, _KW, annotation=annotation, default=default))
     for name, annotation, default in (
         ("output", OutputOpt, None),
