@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from ycecli import journal as jr
 from ycecli.config import Paths, Profile, load_profile
-from ycecli.errors import InvalidInput, OutputExists, TaskTimeout, YceError
+from ycecli.errors import InvalidInput, OutputExists, TaskFailed, TaskTimeout, YceError
 from ycecli.features import Feature, InputSpec, get_feature
 
 
@@ -315,7 +315,9 @@ class Yce:
         from ycecli import hooks
 
         feature = get_feature(feature) if isinstance(feature, str) else feature
-        ctx = hooks.HookContext(self, feature, on_event, overwrite=overwrite, output=output)
+        ctx = hooks.HookContext(
+            self, feature, on_event, overwrite=overwrite, output=output, timeout=timeout
+        )
         resolved = feature.resolve_params(dict(params or {}))
         if feature.styles:
             resolved = hooks.HOOKS["resolve_style_group"](ctx, resolved)
@@ -342,7 +344,8 @@ class Yce:
             except YceError as exc:
                 if result.status in ("pending", "running"):
                     result.status = "error"
-                result.error = result.error or type(exc).__name__
+                code = exc.error if isinstance(exc, TaskFailed) else None
+                result.error = result.error or code or type(exc).__name__
                 result.error_message = result.error_message or exc.message
                 result.exit_status = int(exc.exit_status)
                 if raise_errors:
@@ -412,7 +415,13 @@ class Yce:
                     file_ids.setdefault(name, []).append(
                         self.upload(feature, specs[name], ref, on_event)
                     )
-        params = hooks.run(feature, "before_submit", ctx, job, file_ids, job.params)
+        try:
+            params = hooks.run(feature, "before_submit", ctx, job, file_ids, job.params)
+        except hooks.SkipTask as skip:
+            result.status = "success"
+            result.extra.update(skip.extra)
+            self._emit(on_event, Event("done", label=job.label, status="success"))
+            return
         account = self.account(feature)
         # v2 documents no request_id (000-002); v1 needs a fresh one per task.
         request_id = self.journal.next_request_id(account) if feature.generation == "v1" else None

@@ -1,7 +1,151 @@
-"""Clothes features (003)."""
+"""Clothes features (003): AI Clothes (a predefined outfit or your own garment image)
+and AI Fabric."""
 
 from __future__ import annotations
 
-from ycecli.features.spec import Feature
+from ycecli.features.spec import Feature, InputSpec, MediaRules, Param
 
-FEATURES: tuple[Feature, ...] = ()
+# 003:6484 and 003:7150: jpg/jpeg only (the upload enum also has png; only what the
+# table says is accepted, since a PNG the engine refuses would waste a task).
+BODY_JPEG = MediaRules(
+    content_types=("image/jpeg",),
+    max_long_side=4096,
+    note="long side <= 4096; one person, upright and facing forward, abdomen, shoulders "
+    "and face visible",
+)
+
+# 003:6438: "minimum 512x384" for both images of a custom-garment try-on. Whether that
+# is width x height or long x short side is not said; we read it as long side >= 512
+# and short side >= 384 in either orientation, since the subject it asks for (a
+# standing, full-body person) is mostly shot in portrait. The clothes_mode hook checks
+# it, for garment mode only, where the seed states it.
+GARMENT_MIN_LONG_SIDE = 512
+GARMENT_MIN_SHORT_SIDE = 384
+
+GARMENT_CATEGORIES = ("full_body", "lower_body", "upper_body")
+
+CLOTHES = Feature(
+    command="clothes",
+    slug="cloth",
+    title="AI Clothes",
+    summary="Dress a person in a predefined outfit (--style) or in a garment photo (--garment).",
+    group="Clothes",
+    seed_lines="003:6407-7120; parameters 003:6920-6933; rules 003:6426-6482; "
+    "limits 003:6484, errors 003:6490",
+    inputs=(
+        InputSpec(
+            name="source",
+            field="src_ids",
+            help="Full-body photo of the person to dress: a path, an http(s) URL, or id:<file_id>.",
+            positional=True,
+            rules=BODY_JPEG,
+        ),
+        InputSpec(
+            name="garment",
+            field="ref_ids",
+            required=False,  # it selects custom-garment mode (003:6426-6432)
+            metavar="FILE",
+            help="Garment image for custom mode: a front-facing product shot of one "
+            "garment, or one person wearing it (at least 512x384). Needs "
+            "--garment-category; not combinable with --style.",
+            rules=BODY_JPEG,
+        ),
+    ),
+    params=(
+        # Predefined-outfit mode: "required if reference image did not provide".
+        Param(
+            name="style_group_id",
+            kind="int",
+            option="--style-group",
+            help="Style group id of --style (default: looked up in the style lists).",
+        ),
+        Param(
+            name="style_ids",
+            kind="int_list",
+            option="--style",
+            min_items=1,
+            max_items=1,  # "Only accept 1 style."
+            metavar="STYLE_ID",
+            help="Predefined outfit style id, from `yce styles list clothes`. Not "
+            "combinable with --garment.",
+        ),
+        # Custom-garment mode: "required if reference image provided".
+        Param(
+            name="garment_category",
+            kind="str",
+            choices=GARMENT_CATEGORIES,
+            help="What --garment is: upper_body (a top), lower_body (trousers, a skirt) or "
+            "full_body (a dress, a whole outfit). Required with --garment. Where it "
+            "disagrees with the garment image, the image wins (003:6467).",
+        ),
+    ),
+    hooks={"check_job": "clothes_mode"},
+    styles=True,
+    sandbox_check="cloth",
+    sandbox_result="clothes_paste",
+    error_hints={
+        "error_invalid_ref": "The garment image looks empty or cut off: use a front-facing "
+        "photo of the whole garment.",
+        "error_apply_region_mismatch": "The photo and the garment do not match (e.g. an "
+        "upper-body photo with trousers): use a photo showing the body part the garment "
+        "covers, or another --garment-category.",
+        "invalid_parameter": "The garment category or the style id was refused; see "
+        "`yce styles list clothes`.",
+    },
+    examples=(
+        "yce styles list clothes",
+        "yce clothes me.jpg --style <style_id>",
+        "yce clothes me.jpg --garment dress.jpg --garment-category full_body -o try-on.jpg",
+    ),
+)
+
+FABRIC = Feature(
+    command="fabric",
+    slug="fabric",
+    title="AI Fabric",
+    summary="Change the fabric of the clothes to one from the style list.",
+    group="Clothes",
+    seed_lines="003:7121-7775; parameters 003:7586-7587; limits 003:7150, errors 003:7156",
+    inputs=(
+        InputSpec(
+            name="source",
+            field="src_ids",
+            help="Full-body photo of the person: a path, an http(s) URL, or id:<file_id>.",
+            positional=True,
+            rules=BODY_JPEG,
+        ),
+    ),
+    params=(
+        Param(
+            name="style_group_id",
+            kind="int",
+            option="--style-group",
+            required=True,
+            help="Style group id; left out, it is looked up from --style in the style lists.",
+        ),
+        Param(
+            name="style_ids",
+            kind="int_list",
+            option="--style",
+            required=True,
+            min_items=1,
+            max_items=1,  # "Only accept 1 style."
+            metavar="STYLE_ID",
+            help="Fabric style id, from `yce styles list fabric`.",
+        ),
+    ),
+    styles=True,
+    hooks={"prepare": "style_required"},
+    sandbox_result="fabric_texture",
+    error_hints={
+        "error_apply_region_not_detected": "The clothing area is too small or was not found: "
+        "use a full-body photo, the person filling most of the frame.",
+    },
+    examples=(
+        "yce styles list fabric",
+        "yce fabric me.jpg --style <style_id>",
+        "yce fabric a.jpg b.jpg --style <style_id> -o fabrics/",
+    ),
+)
+
+FEATURES: tuple[Feature, ...] = (CLOTHES, FABRIC)

@@ -32,6 +32,15 @@ for _module in (styles, image, hair, portrait, analysis, video):
     HOOKS.update(_module.HOOKS)
 
 
+class SkipTask(Exception):
+    """Raised by a before_submit hook when its job is complete without a task of its
+    own (face swap --detect-only): `extra` goes into the job's TaskResult."""
+
+    def __init__(self, extra: dict | None = None) -> None:
+        super().__init__("task skipped")
+        self.extra = extra or {}
+
+
 @dataclass
 class HookContext:
     """What a hook may use: the session (for API calls), the feature, progress."""
@@ -42,6 +51,7 @@ class HookContext:
     state: dict = field(default_factory=dict)  # shared between one command's stages
     overwrite: bool = False  # the user allowed replacing existing outputs
     output: Any = None  # the -o value as given (None: default names)
+    timeout: float | None = None  # the user's --timeout, for tasks a hook runs
 
     def note(self, message: str, label: str = "") -> None:
         from ycecli.api import Event

@@ -1,8 +1,282 @@
-"""Hooks of the portrait features (see ycecli.hooks for the stages)."""
+"""Hooks of the portrait features (see ycecli.hooks for the stages).
+
+Face swap (003:13404-14088) is two tasks: a detection task (`face-swap/pre-process`)
+on the uploaded target lists its faces, then the swap task names, for each face to
+replace, the reference image that goes on it (`face_mapping`, [{index: reference,
+position: face}]). The detection runs in `before_submit`, through the same machinery
+as every task (a fresh request_id, journaled before it is sent, polled within the
+polling window).
+
+The style generators (headshot, avatar, studio) need `len(style_ids) <=
+custom.output_count` (003:14625).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-HOOKS: dict[str, Callable[..., Any]] = {}
+from ycecli.errors import ExitStatus, InvalidInput, YceError
+
+DETECT_COMMAND = "face-swap-detect"
+_MAP_FORM = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
+_MAP_HINT = (
+    "Give --map REF:FACE once per face to replace: REF is the position of a --ref "
+    "(0 for the first), FACE the index of a face in the target (from `--detect-only`), "
+    "e.g. --map 0:0 --map 1:1."
+)
+
+
+class FacesListed(YceError):
+    """`face-swap --detect-only` ended after the detection task, as asked: the faces
+    are in the message. Exit status 0: nothing went wrong.
+
+    Used only while the core has no `ycecli.hooks.SkipTask` (a way for a
+    before_submit hook to finish a job without its own task); with it, the faces are
+    reported as a successful result instead.
+    """
+
+    exit_status = ExitStatus.OK
+
+    def __init__(self, message: str, *, faces: list[dict], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.faces = faces
+
+
+# -- style generators ----------------------------------------------------------------
+
+
+def style_output_count(ctx, params: dict) -> dict:
+    """--count defaults to the number of styles, and may not be below it."""
+    command = ctx.feature.command
+    ids = params.get("style_ids") or []
+    if not ids:
+        raise InvalidInput(
+            f"{command}: --style is required",
+            hint=f"See `yce styles list {command}` for the style ids.",
+        )
+    count = params.get("output_count")
+    if count is None:
+        # The seed has no default; one image per style is the fewest it allows.
+        return {**params, "output_count": len(ids)}
+    if len(ids) > count:
+        raise InvalidInput(
+            f"{command}: {len(ids)} styles but --count {count}",
+            hint=f"The number of styles must be at most --count (003:14625): give --count "
+            f"{len(ids)} or more, or fewer --style.",
+        )
+    return params
+
+
+# -- face swap: mapping ------------------------------------------------------------
+
+
+def _pairs(params: dict) -> list[tuple[int, int]] | None:
+    """(reference, face) pairs from --map; None when it was not given."""
+    if not params.get("face_map"):
+        return None
+    pairs = []
+    for text in params["face_map"]:
+        match = _MAP_FORM.fullmatch(str(text))
+        if not match:
+            raise InvalidInput(f"face-swap: --map {text!r} is not REF:FACE", hint=_MAP_HINT)
+        pairs.append((int(match.group(1)), int(match.group(2))))
+    return pairs
+
+
+def face_swap_prepare(ctx, params: dict) -> dict:
+    """--map is well formed and replaces each face at most once. A face_mapping given
+    by a library caller is taken as their --map, so it is checked the same way."""
+    if params.get("detect_only"):
+        return params
+    mapping = params.get("face_mapping")
+    if mapping and not params.get("face_map"):
+        try:
+            given = [f"{int(m['index'])}:{int(m['position'])}" for m in mapping]
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(
+                "face-swap: face_mapping must be a list of {index, position} objects",
+                hint=_MAP_HINT,
+            ) from None
+        params = {**params, "face_map": given}
+    pairs = _pairs(params) or []
+    faces = [face for _, face in pairs]
+    repeated = sorted({face for face in faces if faces.count(face) > 1})
+    if repeated:
+        raise InvalidInput(
+            f"face-swap: face {repeated[0]} is mapped more than once in --map",
+            hint="Each face of the target can take one reference only. " + _MAP_HINT,
+        )
+    return params
+
+
+def face_swap_check(ctx, job, params: dict) -> None:
+    """Before anything is uploaded: references are given, and --map names only them.
+    Without --map only one reference makes sense (it goes on the only face)."""
+    if params.get("detect_only"):
+        return
+    refs = job.refs.get("ref") or []
+    if not refs:
+        raise InvalidInput(
+            "face-swap: --ref is required",
+            hint="Give the face to put in with --ref FILE (repeat it for several faces), "
+            "or list the target's faces first with --detect-only.",
+        )
+    pairs = _pairs(params)
+    if pairs is None:
+        if len(refs) > 1:
+            raise InvalidInput(
+                f"face-swap: {len(refs)} --ref given but no --map says which face each goes on",
+                hint=f"List the faces with `yce face-swap {job.label} --detect-only`. " + _MAP_HINT,
+            )
+        return
+    for ref, face in pairs:
+        if ref >= len(refs):
+            raise InvalidInput(
+                f"face-swap: --map {ref}:{face} names reference {ref}, but only "
+                f"{len(refs)} --ref {'was' if len(refs) == 1 else 'were'} given "
+                f"(0..{len(refs) - 1})",
+                hint=_MAP_HINT,
+            )
+    unused = sorted(set(range(len(refs))) - {ref for ref, _ in pairs})
+    if unused:
+        ctx.note(
+            f"--ref {', '.join(map(str, unused))} not used by --map (uploaded but not swapped in)",
+            label=job.label,
+        )
+
+
+def face_swap_mapping(ctx, job, params: dict) -> dict:
+    """The face_mapping to send: from --map, or 0:0 for one reference (checked
+    against the detected faces before the swap is submitted)."""
+    if params.get("detect_only"):
+        # The job ends after the detection task: the references are never needed,
+        # so they are not uploaded, and no face_mapping is ever sent.
+        job.refs.pop("ref", None)
+        return {**params, "face_mapping": []}
+    pairs = _pairs(params) or [(0, 0)]
+    mapping = [{"index": ref, "position": face} for ref, face in pairs]
+    return {**params, "face_mapping": mapping}
+
+
+# -- face swap: detection ------------------------------------------------------------
+
+
+def _box(face: dict) -> list:
+    """A face's box as the API gives it: 003's sample nests it, [[x, y, w, h]]
+    (the convention of its four numbers is undocumented)."""
+    bbox = face.get("bbox")
+    if isinstance(bbox, list) and len(bbox) == 1 and isinstance(bbox[0], list):
+        return bbox[0]
+    return bbox if isinstance(bbox, list) else []
+
+
+def _describe(faces: list[dict]) -> str:
+    if not faces:
+        return "no face found"
+    return "; ".join(f"face {f['index']}: box {','.join(map(str, f['box']))}" for f in faces)
+
+
+def _detect(ctx, job, source_id: str) -> dict:
+    """Run the detection task on the uploaded target; return {faces, task_id}."""
+    from ycecli.api import InputRef, Job, TaskResult
+    from ycecli.features import get_feature
+    from ycecli.hooks import HookContext
+
+    detect = get_feature(DETECT_COMMAND)
+    ctx.note("detecting faces (face-swap/pre-process task)", label=job.label)
+    detect_job = Job(
+        label=job.label,
+        # The target is already uploaded: the id is reused, nothing is sent again.
+        refs={"source": [InputRef(job.label, file_id=source_id)]},
+        target=None,
+        target_given=False,
+        params={},
+    )
+    result = TaskResult(feature=detect.command, input=job.label)
+    # The same path as every task: request_id, journal, submit, poll, journal.
+    ctx.yce._run_job(
+        detect,
+        detect_job,
+        HookContext(ctx.yce, detect, ctx.on_event, ctx.state),
+        result,
+        False,
+        None,
+        ctx.on_event,
+    )
+    raw = [face for entry in result.data for face in (entry.get("faces") or [])]
+    faces = [
+        {"index": i, "box": _box(face), "bbox": face.get("bbox")}
+        for i, face in enumerate(raw)
+        if isinstance(face, dict)
+    ]
+    return {"faces": faces, "task_id": result.task_id}
+
+
+def face_swap_detect(ctx, job, file_ids: dict, params: dict) -> dict:
+    detected = _detect(ctx, job, file_ids["source"][0])
+    faces = detected["faces"]
+    ctx.state.setdefault("face_swap", {})[id(job)] = detected
+    ctx.note(f"{len(faces)} face(s): {_describe(faces)}", label=job.label)
+    if params.get("detect_only"):
+        _stop_after_detection(job, detected)
+    if not faces:
+        raise InvalidInput(
+            f"face-swap: the detection task found no face in {job.label}; no swap was run",
+            hint="Use a target photo with clear, frontal, uncovered faces.",
+        )
+    pairs = _pairs(params)
+    if pairs is None and len(faces) != 1:
+        raise InvalidInput(
+            f"face-swap: {job.label} has {len(faces)} faces ({_describe(faces)}); "
+            "say which to replace",
+            hint=_MAP_HINT,
+        )
+    for ref, face in pairs or []:
+        if face >= len(faces):
+            raise InvalidInput(
+                f"face-swap: --map {ref}:{face} names face {face}, but {job.label} has "
+                f"{len(faces)} ({_describe(faces)}); no swap was run",
+                hint=_MAP_HINT,
+            )
+    return params
+
+
+def _stop_after_detection(job, detected: dict) -> None:
+    from ycecli import hooks
+
+    faces = detected["faces"]
+    extra = {
+        "faces": faces,
+        "detection_task_id": detected["task_id"],
+        "table": [(f"face {f['index']}", ",".join(map(str, f["box"]))) for f in faces],
+    }
+    skip = getattr(hooks, "SkipTask", None)
+    if skip is not None:
+        raise skip(extra)
+    raise FacesListed(
+        f"{job.label}: {len(faces)} face(s) found: {_describe(faces)} "
+        "(--detect-only: no swap was run)",
+        faces=faces,
+        hint=_MAP_HINT if faces else None,
+    )
+
+
+def face_swap_report(ctx, job, result) -> None:
+    """The faces and the mapping used go into the result (`--json`)."""
+    detected = ctx.state.get("face_swap", {}).get(id(job))
+    if detected:
+        result.extra["faces"] = detected["faces"]
+        result.extra["detection_task_id"] = detected["task_id"]
+    result.extra["face_mapping"] = job.params.get("face_mapping")
+
+
+HOOKS: dict[str, Callable[..., Any]] = {
+    "style_output_count": style_output_count,
+    "face_swap_prepare": face_swap_prepare,
+    "face_swap_check": face_swap_check,
+    "face_swap_mapping": face_swap_mapping,
+    "face_swap_detect": face_swap_detect,
+    "face_swap_report": face_swap_report,
+}
