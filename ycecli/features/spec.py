@@ -365,15 +365,18 @@ class Feature:
     def _filled_later(self, p: Param) -> bool:
         """A required parameter that the core or a hook can still fill in: the style
         group (looked up from the style id) and anything a prepare hook derives."""
-        return bool(self.hooks.get("prepare")) or (self.styles and p.name == "style_group_id")
+        return bool(self.hooks.get("prepare") or self.hooks.get("job_params")) or (
+            self.styles and p.name == "style_group_id"
+        )
 
     def check_required(self, params: Mapping[str, Any]) -> None:
         """After hooks ran: every required parameter that goes in the body is there."""
         for p in self.params:
             if p.send and p.required and params.get(p.id) is None:
+                rng = p.describe_range()
                 raise InvalidInput(
                     f"{self.command}: {p.flag if p.cli else p.name} is required",
-                    hint=f"{p.help} ({p.describe_range()}).".strip(),
+                    hint=f"{p.help} ({rng})." if rng else p.help,
                 )
 
     def build_body(

@@ -301,7 +301,8 @@ class Sandbox:
         }
         self._status_prefixes: list[tuple[str, Feature]] = []
         for feature in FEATURES:
-            routes[("POST", feature.upload_url_path)] = _bind(self.h_file_create, feature)
+            if feature.inputs:  # text-to-image has no upload endpoint (003:9620)
+                routes[("POST", feature.upload_url_path)] = _bind(self.h_file_create, feature)
             if feature.generation == "v1":
                 routes[("POST", feature.task_url_path)] = _bind(self.h_task_run, feature)
                 routes[("GET", feature.task_url_path)] = _bind(self.h_task_status, feature)
