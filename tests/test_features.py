@@ -75,3 +75,11 @@ def test_unknown_feature_lists_the_known_ones():
     with pytest.raises(InvalidInput) as info:
         get_feature("enhanse")
     assert "enhance" in info.value.hint
+
+
+def test_readme_maps_every_command_to_its_vendor_feature():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for feature in FEATURES:
+        if not feature.hidden:
+            assert f"| `yce {feature.command}` |" in readme, feature.command
+            assert f"`{feature.slug}`" in readme, feature.slug
