@@ -342,7 +342,8 @@ class Yce:
             try:
                 self._run_job(feature, job, ctx, result, overwrite, timeout, on_event)
             except YceError as exc:
-                if result.status in ("pending", "running"):
+                if result.status in ("pending", "running", "success"):
+                    # "success" too: a finishing step (unpacking a ZIP) can still fail.
                     result.status = "error"
                 code = exc.error if isinstance(exc, TaskFailed) else None
                 result.error = result.error or code or type(exc).__name__

@@ -977,6 +977,16 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
     )
     if feature.file_sets:
         _check_file_sets(feature, payload["file_sets"], known_file)
+    if feature.sandbox_check:
+        # The feature's own rules first: their messages are the documented ones
+        # (e.g. "must select 4, 7 or 14 distinct dst_actions").
+        from ycecli.sandbox.engines import CHECKS
+
+        try:
+            CHECKS[feature.sandbox_check](feature, body)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            # A malformed body must get the API's 400, not crash the check.
+            raise SandboxError(400, f"malformed request body: {exc}", "InvalidParameters") from None
     actions = payload["actions"]
     if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
         raise SandboxError(400, "payload.actions must hold exactly one action", "InvalidParameters")
@@ -1009,10 +1019,6 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
                 _check_value(declared[name], value)
     if feature.styles:
         _check_styles(feature, get_path(payload, ("actions", 0)).get("params") or {})
-    if feature.sandbox_check:
-        from ycecli.sandbox.engines import CHECKS
-
-        CHECKS[feature.sandbox_check](feature, body)
 
 
 def _check_file_sets(feature: Feature, file_sets: Any, known_file: Callable[[str], bool]):

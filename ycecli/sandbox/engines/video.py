@@ -1,11 +1,182 @@
 """The sandbox's engine for the video features: producers of (clearly not AI) results
 and cross-field checks of run bodies. See ycecli.sandbox.results for the Producer
-contract; a check takes (feature, body) and raises SandboxError."""
+contract; a check takes (feature, body) and raises SandboxError.
+
+- Image to video: a real mp4 holding one frame, the photo in grey, shown for
+  `custom.dst_duration` seconds (a Motion-JPEG track, written here by hand: no ffmpeg).
+- Video enhance, face swap and style transfer: the input clip, unchanged. When the clip
+  states its length (an `mvhd` box), a `dst_duration` that is not the clip's length
+  fails the task with error_unexpected_video_duration, as the API documents (003:420).
+"""
 
 from __future__ import annotations
 
+import io
+import struct
 from collections.abc import Callable
 from typing import Any
 
-PRODUCERS: dict[str, Callable[..., Any]] = {}
+# ycecli.sandbox.results is imported inside the functions: it merges this module's
+# tables when it is first imported, so importing it here would be circular.
+
+TIMESCALE = 1000  # units per second in the movie and media headers we write
+
+# Output limits of image to video: "Up to 720p" (std) and "Up to 1080p" (pro)
+# (003:16383-16384); the mode is the engine's choice when not given.
+_I2V_SHORT_SIDE = {"std": 720, "pro": 1080, None: 720}
+
+
+def _box(kind: bytes, *parts: bytes) -> bytes:
+    payload = b"".join(parts)
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def _full_box(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
+    return _box(kind, struct.pack(">I", (version << 24) | flags), *parts)
+
+
+_MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+
+
+def still_mp4(jpeg: bytes, width: int, height: int, seconds: int) -> bytes:
+    """An mp4 (ISO BMFF) with one video track: a single JPEG frame lasting `seconds`."""
+    duration = seconds * TIMESCALE
+    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 512), b"isom", b"mp41")
+    mdat_header = struct.pack(">I", 8 + len(jpeg)) + b"mdat"
+    chunk_offset = len(ftyp) + len(mdat_header)
+    mvhd = _full_box(
+        b"mvhd",
+        0,
+        0,
+        struct.pack(">IIII", 0, 0, TIMESCALE, duration),
+        struct.pack(">IH", 0x10000, 0x100),  # rate 1.0, volume 1.0
+        bytes(10),
+        _MATRIX,
+        bytes(24),
+        struct.pack(">I", 2),  # next track id
+    )
+    tkhd = _full_box(
+        b"tkhd",
+        0,
+        3,  # enabled, in movie
+        struct.pack(">IIIII", 0, 0, 1, 0, duration),
+        bytes(8),
+        struct.pack(">hhhH", 0, 0, 0, 0),  # layer, group, volume, reserved
+        _MATRIX,
+        struct.pack(">II", width << 16, height << 16),
+    )
+    mdhd = _full_box(
+        b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, TIMESCALE, duration, 0x55C4, 0)
+    )  # 0x55C4: language "und"
+    hdlr = _full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"VideoHandler\x00")
+    sample_entry = _box(
+        b"jpeg",
+        bytes(6),
+        struct.pack(">H", 1),  # data reference index
+        bytes(16),
+        struct.pack(">HH", width, height),
+        struct.pack(">II", 0x480000, 0x480000),  # 72 dpi
+        bytes(4),
+        struct.pack(">H", 1),  # frames per sample
+        bytes([11]) + b"Photo (yce)".ljust(31, b"\x00"),
+        struct.pack(">Hh", 0x18, -1),
+    )
+    stbl = _box(
+        b"stbl",
+        _full_box(b"stsd", 0, 0, struct.pack(">I", 1), sample_entry),
+        _full_box(b"stts", 0, 0, struct.pack(">III", 1, 1, duration)),
+        _full_box(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, 1, 1)),
+        _full_box(b"stsz", 0, 0, struct.pack(">III", 0, 1, len(jpeg))),
+        _full_box(b"stco", 0, 0, struct.pack(">II", 1, chunk_offset)),
+    )
+    minf = _box(
+        b"minf",
+        _full_box(b"vmhd", 0, 1, bytes(8)),
+        _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1))),
+        stbl,
+    )
+    moov = _box(b"moov", mvhd, _box(b"trak", tkhd, _box(b"mdia", mdhd, hdlr, minf)))
+    return ftyp + mdat_header + jpeg + moov
+
+
+def _boxes(data: bytes, start: int, end: int):
+    """(type, payload start, payload end) of each box in data[start:end]."""
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        header = 8
+        if size == 1:
+            if pos + 16 > end:
+                return
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if size < header or pos + size > end:
+            return
+        yield kind, pos + header, pos + size
+        pos += size
+
+
+def mp4_duration(data: bytes) -> float | None:
+    """The movie's length in seconds from its `mvhd` box, or None if it has none."""
+    for kind, start, end in _boxes(data, 0, len(data)):
+        if kind != b"moov":
+            continue
+        for sub, s_start, s_end in _boxes(data, start, end):
+            if sub != b"mvhd" or s_end - s_start < 20:
+                continue
+            version = data[s_start]
+            if version == 1 and s_end - s_start >= 32:
+                timescale, duration = struct.unpack(">IQ", data[s_start + 20 : s_start + 32])
+            else:
+                timescale, duration = struct.unpack(">II", data[s_start + 12 : s_start + 20])
+            return duration / timescale if timescale else None
+    return None
+
+
+def image_to_video(inputs, params) -> list:
+    from PIL import Image
+
+    from ycecli.sandbox.results import EngineError, Output, _open_image
+
+    data, _ = inputs["source"][0]
+    img = _open_image(data)
+    width, height = img.size
+    if min(width, height) < 300:
+        raise EngineError("error_below_min_image_size", "Input image is smaller than 300x300")
+    if 2 * max(width, height) > 5 * min(width, height):
+        raise EngineError("error_unsupport_ratio", "The aspect ratio of input image is unsupported")
+    limit = _I2V_SHORT_SIDE.get(params.get("mode"), 720)
+    if min(width, height) > limit:
+        ratio = limit / min(width, height)
+        img = img.resize((round(width * ratio), round(height * ratio)), Image.Resampling.LANCZOS)
+    frame = io.BytesIO()
+    img.convert("L").save(frame, format="JPEG", quality=85)
+    seconds = int(params.get("dst_duration") or 5)
+    return [Output(still_mp4(frame.getvalue(), img.width, img.height, seconds), "video/mp4")]
+
+
+def video_copy(inputs, params) -> list:
+    """The clip unchanged, once its length was checked against dst_duration."""
+    from ycecli.sandbox.results import EngineError, Output
+
+    data, content_type = inputs["source"][0]
+    if content_type != "video/mp4":
+        raise EngineError("error_decode_video", "Decode source video error")
+    length = mp4_duration(data)
+    wanted = params.get("dst_duration")
+    # Whole seconds cannot match a fractional length exactly: within a second passes.
+    if length is not None and wanted is not None and abs(wanted - length) >= 1:
+        raise EngineError(
+            "error_unexpected_video_duration",
+            f"Video durateion is not equal to the dstDuration ({length:.2f} s vs {wanted})",
+        )
+    return [Output(data, "video/mp4")]
+
+
+PRODUCERS: dict[str, Callable[..., Any]] = {
+    "image_to_video": image_to_video,
+    "video_copy": video_copy,
+}
 CHECKS: dict[str, Callable[..., Any]] = {}
