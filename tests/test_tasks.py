@@ -62,8 +62,21 @@ def test_every_task_is_journaled_before_its_first_poll(sandbox, paths, tmp_path)
 def test_request_ids_increase_and_never_repeat(sandbox, paths, tmp_path):
     with Yce(profile_for(sandbox), paths=paths) as yce:
         results = yce.run("enhance", [str(SAMPLE)], {"scale": 1}, output=tmp_path / "a.jpg")
-        results += yce.run("enhance", [str(SAMPLE)], {"scale": 1}, output=tmp_path / "b.jpg")
+        results += yce.run(
+            "enhance", [str(SAMPLE)], {"scale": 1}, output=tmp_path / "b.jpg", force=True
+        )
     assert [r.request_id for r in results] == [0, 1]
+
+
+def test_an_input_done_before_is_not_paid_again(sandbox, paths, tmp_path):
+    with Yce(profile_for(sandbox), paths=paths) as yce:
+        [first] = yce.run("enhance", str(SAMPLE), {"scale": 2}, output=tmp_path / "a.jpg")
+        [again] = yce.run("enhance", str(SAMPLE), {"scale": 2}, output=tmp_path / "a.jpg")
+        [copy] = yce.run("enhance", str(SAMPLE), {"scale": 2}, output=tmp_path / "b.jpg")
+        [other] = yce.run("enhance", str(SAMPLE), {"scale": 4}, output=tmp_path / "c.jpg")
+    assert (again.status, copy.status, other.status) == ("skipped", "skipped", "success")
+    assert (tmp_path / "b.jpg").read_bytes() == (tmp_path / "a.jpg").read_bytes()
+    assert len(sandbox.charges()) == 2  # the first run and the one with other parameters
 
 
 def test_engine_error_is_task_failed_and_not_charged(sandbox, paths, tmp_path):

@@ -12,6 +12,7 @@ Progress is reported through `on_event(Event)`; nothing here prints.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -129,6 +130,9 @@ class Job:
     target: Path | None  # the first result's path; later ones get _2, _3 ...
     target_given: bool  # the user named this exact file with -o
     params: dict = field(default_factory=dict)  # this task's parameters, hooks applied
+    fingerprint: str | None = None  # feature + input content + parameters
+    prior: Any = None  # the journal's record of the same work, if any
+    skip: str | None = None  # why this input is not run ("done", "--max-tasks"...)
 
 
 class Yce:
@@ -202,11 +206,15 @@ class Yce:
         output: str | Path | None = None,
         overwrite: bool = False,
         rules: Mapping[str, Any] | None = None,
+        layout: Mapping[str, Path] | None = None,
+        existing_ok: bool = False,
     ) -> list[Job]:
         """Resolve and check every input and output; raise before anything is spent.
 
         `rules` overrides a input's MediaRules by input name (limits that depend on
-        parameters)."""
+        parameters); `layout` gives each input's result folder below the output
+        directory (see ycecli.batch); with `existing_ok`, an existing output is left for
+        the caller to judge (it may be this very input's earlier result)."""
         feature = get_feature(feature) if isinstance(feature, str) else feature
         rules = rules or {}
         primary = feature.primary_input
@@ -246,6 +254,7 @@ class Yce:
                     target, given = out_path, True
                 else:
                     base = out_path if as_dir else Path.cwd()
+                    base = base / (layout or {}).get(text, Path())
                     suffix = ref.suffix if feature.result == "image" and primary else ""
                     suffix = suffix or RESULT_SUFFIX[feature.result]
                     target = base / f"{ref.stem}_{feature.command}{suffix}"
@@ -255,7 +264,7 @@ class Yce:
                         hint="Give the inputs distinct names, or run them separately.",
                     )
                 seen.add(target)
-                if target.exists() and not overwrite:
+                if target.exists() and not overwrite and not existing_ok:
                     raise OutputExists(
                         f"{target} already exists",
                         hint="Pass --overwrite to replace it, or choose another -o.",
@@ -308,10 +317,18 @@ class Yce:
         on_event: EventCallback | None = None,
         on_result: Callable[[TaskResult], None] | None = None,
         raise_errors: bool = True,
+        layout: Mapping[str, Path] | None = None,
+        force: bool = False,
+        max_tasks: int | None = None,
+        fail_fast: bool = False,
     ) -> list[TaskResult]:
         """Run `feature` once per input. Every input and parameter is checked before
         the first upload. With `raise_errors=False`, a failed input is reported in its
-        TaskResult and the others still run."""
+        TaskResult and the others still run (unless `fail_fast`).
+
+        Inputs already done with the same content and parameters are skipped, and
+        unfinished earlier runs of them are resumed rather than paid for again, unless
+        `force`. `max_tasks` caps how many tasks this call starts."""
         from ycecli import hooks
 
         feature = get_feature(feature) if isinstance(feature, str) else feature
@@ -330,17 +347,39 @@ class Yce:
             output=output,
             overwrite=overwrite,
             rules=rules,
+            layout=layout,
+            existing_ok=True,
         )
+        self._match_journal(feature, jobs, resolved, overwrite=overwrite, force=force)
         # Every per-input check and parameter first: nothing is uploaded unless all pass.
         for job in jobs:
+            if job.skip:
+                continue
             hooks.run(feature, "check_job", ctx, job, resolved)
             job.params = hooks.run(feature, "job_params", ctx, job, dict(resolved))
             feature.check_required(job.params)
         results = []
+        started = 0
         for job in jobs:
             result = TaskResult(feature=feature.command, input=job.label)
+            if not job.skip and max_tasks is not None and started >= max_tasks:
+                job.skip = f"not run: --max-tasks {max_tasks} reached"
+            if job.skip:
+                result.status = "skipped"
+                result.error_message = job.skip
+                if job.prior is not None:
+                    result.task_id = job.prior.task_id
+                    result.files = self._reuse_outputs(job, overwrite)
+                if on_result:
+                    on_result(result)
+                results.append(result)
+                continue
+            started += 1
             try:
-                self._run_job(feature, job, ctx, result, overwrite, timeout, on_event)
+                if job.prior is not None:
+                    self._resume_job(feature, job, ctx, result, overwrite, timeout, on_event)
+                else:
+                    self._run_job(feature, job, ctx, result, overwrite, timeout, on_event)
             except YceError as exc:
                 if result.status in ("pending", "running", "success"):
                     # "success" too: a finishing step (unpacking a ZIP) can still fail.
@@ -355,11 +394,112 @@ class Yce:
                 if on_result:
                     on_result(result)
                 results.append(result)
+                if fail_fast:
+                    break
                 continue
             if on_result:
                 on_result(result)
             results.append(result)
         return results
+
+    def _match_journal(self, feature, jobs, params, *, overwrite: bool, force: bool) -> None:
+        """Find each input's earlier work in the journal: skip what is done, resume
+        what is still alive, and refuse to pay twice for what may have been charged."""
+        from ycecli.batch import fingerprint
+
+        account = self.account(feature)
+        for job in jobs:
+            job.fingerprint = fingerprint(feature.command, job.refs, params)
+            prior = None if force else self.journal.find_fingerprint(account, job.fingerprint)
+            if prior is not None and prior.state == jr.DONE:
+                outputs = [Path(p) for p in prior.outputs]
+                if all(p.exists() for p in outputs) and (outputs or job.target is None):
+                    job.prior, job.skip = prior, "done earlier (same input and parameters)"
+                    continue
+            elif prior is not None and prior.state in jr.OPEN_STATES:
+                resumable = prior.task_id is not None or prior.request_id is not None
+                if resumable:
+                    job.prior = prior
+            elif prior is not None and prior.state == jr.DROPPED:
+                raise InvalidInput(
+                    f"{job.label}: its earlier task {prior.task_id} was dropped by the API, "
+                    "which may have charged it (003:354)",
+                    hint="Rerun with --force to run it again anyway.",
+                )
+            if job.target is not None and job.target.exists() and not overwrite:
+                raise OutputExists(
+                    f"{job.target} already exists",
+                    hint="Pass --overwrite to replace it, or choose another -o.",
+                )
+
+    def _after(self, feature, ctx, job, result) -> None:
+        """The feature's finishing step; only then is the task done in the journal."""
+        from ycecli import hooks
+
+        hooks.run(feature, "after", ctx, job, result)
+        record = self.journal.find_task(feature.command, result.task_id) if result.task_id else None
+        if record is not None:
+            self.journal.update(record.id, state=jr.DONE, outputs=result.files)
+
+    def _reuse_outputs(self, job, overwrite: bool) -> list[str]:
+        """An input done earlier costs nothing now: its result files are copied to
+        where this run would have written them (when that is somewhere else)."""
+        from ycecli.transfer import place_file
+
+        earlier = [Path(p) for p in job.prior.outputs]
+        if job.target is None or not earlier or earlier[0] == job.target:
+            return [str(p) for p in earlier]
+        written = []
+        for index, source in enumerate(earlier):
+            target = job.target.with_suffix(source.suffix) if not job.target_given else job.target
+            if index:
+                target = target.with_name(f"{target.stem}_{index + 1}{target.suffix}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            os.close(fd)
+            try:
+                shutil.copyfile(source, tmp)
+                place_file(Path(tmp), target, overwrite=overwrite)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            written.append(str(target))
+        return written
+
+    def _resume_job(self, feature, job, ctx, result, overwrite, timeout, on_event) -> None:
+        """Finish an earlier run of the same work instead of paying for a new one."""
+        from ycecli.tasks import submit, task_path
+
+        prior = job.prior
+        result.request_id = prior.request_id
+        task_id = prior.task_id
+        if task_id is None:
+            if feature.generation != "v1":
+                raise InvalidInput(
+                    f"{job.label}: an earlier v2 run may have started a task yce never "
+                    "heard back about",
+                    hint="Check `yce task list` and the unit history, then rerun with --force.",
+                )
+            # The run request may or may not have reached the server: resend the very
+            # same body, with its request_id, so the server can only ignore a duplicate.
+            body = feature.build_body(prior.request_id, prior.file_ids, prior.params, {})
+            task_id = submit(self.client, feature, body, task_path(feature, self.profile))
+            self.journal.update(prior.id, task_id=task_id, state=jr.RUNNING)
+        self._emit(on_event, Event("wait", label=job.label, message=f"resuming task {task_id}"))
+        result.task_id = task_id
+        result.status = "running"
+        self._finish(
+            feature,
+            task_id,
+            prior.id,
+            job.target,
+            job.target_given,
+            result,
+            overwrite,
+            timeout,
+            on_event,
+            label=job.label,
+        )
+        self._after(feature, ctx, job, result)
 
     def _emit(self, on_event: EventCallback | None, event: Event) -> None:
         if on_event:
@@ -437,6 +577,7 @@ class Yce:
             file_ids=file_ids,
             params=dict(params),
             outputs=[str(job.target)] if job.target else [],
+            fingerprint=job.fingerprint,
         )
         from ycecli.errors import ApiError
         from ycecli.tasks import submit, task_path
@@ -465,7 +606,7 @@ class Yce:
             on_event,
             label=job.label,
         )
-        hooks.run(feature, "after", ctx, job, result)
+        self._after(feature, ctx, job, result)
 
     def _finish(
         self,
@@ -528,7 +669,8 @@ class Yce:
                 feature, status.results, target, target_given, overwrite, on_event, label
             )
         if record:
-            self.journal.update(record, state=jr.DONE, outputs=result.files)
+            # Done only once the feature's finishing step also succeeded (below).
+            self.journal.update(record, outputs=result.files)
         self._emit(on_event, Event("done", label=label, task_id=task_id, status="success"))
 
     def _download_results(
@@ -635,7 +777,7 @@ class Yce:
                 params=dict(record.params) if record else {},
             )
             ctx = hooks.HookContext(self, feature, on_event, overwrite=overwrite, output=output)
-            hooks.run(feature, "after", ctx, job, result)
+            self._after(feature, ctx, job, result)
         except YceError as exc:
             exc.result = result  # type: ignore[attr-defined]
             raise

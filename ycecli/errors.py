@@ -22,6 +22,7 @@ class ExitStatus(IntEnum):
     TIMEOUT = 7  # gave up waiting; the task id is printed and the task can be resumed
     OUT_OF_UNITS = 8  # the account has no units left for this task
     NETWORK = 9  # the network failed after every retry
+    PARTIAL = 10  # several inputs: some succeeded, some failed
     INTERRUPTED = 130  # Ctrl-C / SIGINT
 
 
@@ -36,6 +37,7 @@ EXIT_STATUS_MEANING = {
     ExitStatus.TIMEOUT: "timed out waiting for a task; resume with `yce task wait`",
     ExitStatus.OUT_OF_UNITS: "out of units",
     ExitStatus.NETWORK: "network failure after retries",
+    ExitStatus.PARTIAL: "some inputs failed, the others succeeded (see the summary)",
     ExitStatus.INTERRUPTED: "interrupted",
 }
 

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     outputs TEXT NOT NULL DEFAULT '[]',
     results TEXT NOT NULL DEFAULT '[]',
     error TEXT,
-    error_message TEXT
+    error_message TEXT,
+    fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_task_id ON tasks (feature, task_id);
 CREATE TABLE IF NOT EXISTS request_ids (
@@ -78,6 +79,7 @@ class TaskRecord:
     results: list
     error: str | None
     error_message: str | None
+    fingerprint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -94,6 +96,12 @@ class Journal:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(tasks)")}
+        if "fingerprint" not in columns:  # journals written before batch runs existed
+            self.db.execute("ALTER TABLE tasks ADD COLUMN fingerprint TEXT")
+        self.db.execute(
+            "CREATE INDEX IF NOT EXISTS tasks_fingerprint ON tasks (account, fingerprint)"
+        )
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Journal:
@@ -144,13 +152,14 @@ class Journal:
         outputs: list,
         state: str = SUBMITTING,
         task_id: str | None = None,
+        fingerprint: str | None = None,
     ) -> int:
         now = time.time()
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO tasks (created_at, updated_at, account, api_base, feature, "
-                "request_id, task_id, state, inputs, file_ids, params, outputs) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "request_id, task_id, state, inputs, file_ids, params, outputs, fingerprint) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     now,
                     now,
@@ -164,6 +173,7 @@ class Journal:
                     json.dumps(file_ids),
                     json.dumps(params),
                     json.dumps(outputs),
+                    fingerprint,
                 ),
             )
             return int(cur.lastrowid)
@@ -188,6 +198,14 @@ class Journal:
         row = self.db.execute(
             "SELECT * FROM tasks WHERE feature = ? AND task_id = ? ORDER BY id DESC LIMIT 1",
             (feature, task_id),
+        ).fetchone()
+        return _record(row) if row else None
+
+    def find_fingerprint(self, account: str, fingerprint: str) -> TaskRecord | None:
+        """The latest task for the same feature, input content and parameters."""
+        row = self.db.execute(
+            "SELECT * FROM tasks WHERE account = ? AND fingerprint = ? ORDER BY id DESC LIMIT 1",
+            (account, fingerprint),
         ).fetchone()
         return _record(row) if row else None
 

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import inspect
+import time
 from enum import Enum
 from typing import Annotated, Any
 
 import typer
 
 from ycecli.cli.guard import guarded
-from ycecli.cli.options import OutputOpt, OverwriteOpt, TimeoutOpt
-from ycecli.errors import ExitStatus
+from ycecli.cli.options import (
+    DryRunOpt,
+    FailFastOpt,
+    ForceOpt,
+    FromFileOpt,
+    MaxTasksOpt,
+    OutputOpt,
+    OverwriteOpt,
+    RecursiveOpt,
+    ShardOpt,
+    TimeoutOpt,
+)
+from ycecli.errors import ExitStatus, InvalidInput
 from ycecli.features import FEATURES, Feature, InputSpec, Param
 
 _PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "point": str}
@@ -83,11 +95,14 @@ def make_command(feature: Feature):
     primary = feature.primary_input
 
     def command(ctx: typer.Context, **kwargs: Any) -> None:
+        from ycecli import batch
+
         state = ctx.obj
-        inputs = kwargs.pop("inputs", None) or []
+        texts = kwargs.pop("inputs", None) or []
         output = kwargs.pop("output")
         overwrite = kwargs.pop("overwrite")
         timeout = kwargs.pop("timeout")
+        batch_options = {name: kwargs.pop(name, None) for name in BATCH_OPTIONS}
         extra = {}
         for spec in feature.inputs:
             value = kwargs.pop(spec.name, None)
@@ -98,10 +113,31 @@ def make_command(feature: Feature):
             for name, value in kwargs.items()
             if value is not None
         }
+        layout = None
+        if primary is not None:
+            shard = batch.parse_shard(batch_options["shard"])
+            items = batch.expand_inputs(
+                texts,
+                content_types=primary.rules.content_types,
+                recursive=batch_options["recursive"],
+                from_file=batch_options["from_file"],
+            )
+            if not items:
+                raise InvalidInput(f"{feature.command}: no input given")
+            items = [item for item in items if batch.in_shard(item, shard)]
+            texts = [item.text for item in items]
+            layout = {item.text: item.folder for item in items}
+            if not texts:
+                state.reporter.note(f"shard {batch_options['shard']} holds no input; nothing to do")
+                return
+        if batch_options["dry_run"]:
+            _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
+            return
+        started = time.monotonic()
         yce = state.yce()
         results = yce.run(
             feature,
-            inputs,
+            texts,
             params,
             extra_inputs=extra,
             output=output,
@@ -109,13 +145,21 @@ def make_command(feature: Feature):
             timeout=timeout,
             on_event=state.reporter.on_event,
             on_result=state.reporter.task_result,
-            raise_errors=len(inputs) <= 1,
+            raise_errors=len(texts) <= 1 and primary is not None,
+            layout=layout,
+            force=batch_options["force"],
+            max_tasks=batch_options["max_tasks"],
+            fail_fast=batch_options["fail_fast"],
         )
         state.reporter.stop()
-        failed = [r for r in results if r.status != "success"]
+        failed = [r for r in results if r.status not in ("success", "skipped")]
+        if len(texts) > 1:
+            _summary(state, results, len(texts), yce, time.monotonic() - started)
         if failed:
             for r in failed:
                 state.reporter.error(f"{r.input}: {r.error_message}")
+            if len(failed) < len(results):
+                raise typer.Exit(int(ExitStatus.PARTIAL))
             raise typer.Exit(failed[0].exit_status or int(ExitStatus.ERROR))
 
     params = [
@@ -131,7 +175,12 @@ def make_command(feature: Feature):
                 metavar=primary.metavar or "INPUT...",
                 show_default=False,
             )
-            params.append(inspect.Parameter("inputs", _KW, annotation=Annotated[list[str], info]))
+            # Optional on the command line: --from-file may supply the inputs instead.
+            params.append(
+                inspect.Parameter(
+                    "inputs", _KW, annotation=Annotated[list[str] | None, info], default=None
+                )
+            )
     for spec in feature.inputs:
         if not spec.argument and spec is not primary:
             params.append(_input_param(spec))
@@ -140,16 +189,90 @@ def make_command(feature: Feature):
             continue
         name, annotation, default = _param_option(feature, param)
         params.append(inspect.Parameter(name, _KW, annotation=annotation, default=default))
-    for name, annotation, default in (
+    shared_options = [
         ("output", OutputOpt, None),
         ("overwrite", OverwriteOpt, False),
         ("timeout", TimeoutOpt, None),
-    ):
+        ("dry_run", DryRunOpt, False),
+    ]
+    if primary is not None:
+        shared_options += [
+            ("recursive", RecursiveOpt, False),
+            ("from_file", FromFileOpt, None),
+            ("shard", ShardOpt, None),
+            ("max_tasks", MaxTasksOpt, None),
+            ("fail_fast", FailFastOpt, False),
+            ("force", ForceOpt, False),
+        ]
+    for name, annotation, default in shared_options:
         params.append(inspect.Parameter(name, _KW, annotation=annotation, default=default))
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__name__ = feature.command.replace("-", "_")
     command.__doc__ = feature.summary
     return guarded(command)
+
+
+BATCH_OPTIONS = ("recursive", "from_file", "shard", "dry_run", "max_tasks", "fail_fast", "force")
+
+
+def _print_plan(state, feature, texts, params, extra, output, overwrite, layout) -> None:
+    """What a run would do, checked as far as possible without the network."""
+    from ycecli.api import Yce
+    from ycecli.config import Profile
+
+    planner = Yce(Profile(name="dry-run"), paths=state.paths())
+    params = feature.resolve_params(params)
+    local = [t for t in texts if not t.startswith(("http://", "https://", "id:"))]
+    checked = (
+        planner.plan(
+            feature, local, extra_inputs=extra, output=output, overwrite=overwrite, layout=layout
+        )
+        if local
+        else []
+    )
+    targets = {job.label: job.target for job in checked}
+    uploads = sum(1 for spec in feature.inputs if extra.get(spec.name) or spec.positional)
+    plan = {
+        "feature": feature.command,
+        "inputs": len(texts),
+        "params": params,
+        "tasks": len(texts),
+        # One combined upload-slot request per input file, one run request, then
+        # about one poll per 8 s of task time (the seeds give no task durations).
+        "estimated_requests": len(texts) * (uploads + 2),
+    }
+    if state.json:
+        for text in texts:
+            target = targets.get(text)
+            state.reporter.data(
+                {"input": text, "output": str(target) if target else None, "params": params}
+            )
+        state.reporter.data({"plan": plan})
+        return
+    for text in texts:
+        target = targets.get(text)
+        state.reporter.out(f"{text} -> {target if target else '(checked at run time)'}")
+    state.reporter.note(
+        f"dry run: {plan['tasks']} task(s) of {feature.command} with {params or 'defaults'}; "
+        f"at least {plan['estimated_requests']} API requests plus polls; nothing was sent"
+    )
+
+
+def _summary(state, results, total: int, yce, elapsed: float) -> None:
+    done = sum(1 for r in results if r.status == "success")
+    skipped = sum(1 for r in results if r.status == "skipped")
+    failed = [r for r in results if r.status not in ("success", "skipped")]
+    not_run = total - len(results)
+    client = yce._client
+    requests = client.requests_sent if client is not None else 0
+    line = (
+        f"summary: {done} done, {len(failed)} failed, {skipped} skipped"
+        + (f", {not_run} not run" if not_run else "")
+        + f"; {done} task(s) charged at most; {requests} HTTP requests; {elapsed:.1f} s"
+    )
+    state.reporter.note(line)
+    for r in failed:
+        state.reporter.note(f"  failed: {r.input}: {r.error or ''} {r.error_message or ''}")
 
 
 def epilog(feature: Feature) -> str:

@@ -29,3 +29,41 @@ TimeoutOpt = Annotated[
         show_default=False,
     ),
 ]
+
+# Many inputs on one command (batch runs)
+RecursiveOpt = Annotated[
+    bool, typer.Option("--recursive", "-r", help="Include files in subfolders of directories.")
+]
+FromFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from-file",
+        help="Read inputs from FILE, one per line (- for stdin); # starts a comment.",
+        show_default=False,
+    ),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        help="K/N: process only a stable 1/N of the inputs (CI matrices: 1/4 ... 4/4).",
+        show_default=False,
+    ),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Check inputs and print the plan; spend nothing.")
+]
+MaxTasksOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-tasks", min=0, help="Start at most N tasks in this run.", show_default=False
+    ),
+]
+FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed input.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Run inputs again even if the journal shows them done or possibly charged.",
+    ),
+]
