@@ -25,7 +25,15 @@ from urllib.parse import unquote, urlsplit
 
 from ycecli import journal as jr
 from ycecli.config import Paths, Profile, load_profile
-from ycecli.errors import InvalidInput, OutputExists, TaskFailed, TaskTimeout, YceError
+from ycecli.errors import (
+    ConfigError,
+    InvalidInput,
+    OutOfUnits,
+    OutputExists,
+    TaskFailed,
+    TaskTimeout,
+    YceError,
+)
 from ycecli.features import Feature, InputSpec, get_feature
 
 
@@ -381,6 +389,8 @@ class Yce:
                 else:
                     self._run_job(feature, job, ctx, result, overwrite, timeout, on_event)
             except YceError as exc:
+                if isinstance(exc, (ConfigError, OutOfUnits)):
+                    raise  # every other input would fail the same way: stop the batch
                 if result.status in ("pending", "running", "success"):
                     # "success" too: a finishing step (unpacking a ZIP) can still fail.
                     result.status = "error"

@@ -85,7 +85,10 @@ def expand_inputs(
             found.extend((m, None) for m in matches)
         else:
             found.append((text, None))
-    return _with_folders(_unique(found))
+    # One directory alone: its contents mirror into the output directory. Anything
+    # else: paths below the inputs' common folder, so names cannot collide.
+    single_root = len(raw) == 1 and bool(found) and found[0][1] is not None
+    return _with_folders(_unique(found), use_roots=single_root)
 
 
 def _unique(found: list[tuple[str, Path | None]]) -> list[tuple[str, Path | None]]:
@@ -99,7 +102,7 @@ def _unique(found: list[tuple[str, Path | None]]) -> list[tuple[str, Path | None
     return out
 
 
-def _with_folders(found: list[tuple[str, Path | None]]) -> list[BatchInput]:
+def _with_folders(found: list[tuple[str, Path | None]], use_roots: bool) -> list[BatchInput]:
     """Results mirror the inputs' folders below their common ancestor, so names from
     different folders cannot collide; inputs of one folder land side by side."""
     local = [Path(t).expanduser().resolve().parent for t, _ in found if not _is_remote(t)]
@@ -110,7 +113,7 @@ def _with_folders(found: list[tuple[str, Path | None]]) -> list[BatchInput]:
             out.append(BatchInput(text, Path()))
             continue
         parent = Path(text).expanduser().resolve().parent
-        base = root.expanduser().resolve() if root is not None else common
+        base = root.expanduser().resolve() if (root is not None and use_roots) else common
         try:
             folder = parent.relative_to(base)
         except ValueError:

@@ -1,0 +1,165 @@
+"""Batch runs: many inputs, stable shards, plans, resuming without paying twice."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_image, profile_for, run_cli
+from ycecli.api import Yce
+from ycecli.batch import BatchInput, expand_inputs, in_shard, parse_shard
+from ycecli.errors import InvalidInput
+from ycecli.features import IMAGE_CONTENT_TYPES
+
+IMAGES = IMAGE_CONTENT_TYPES
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """photos/a.jpg, photos/b.png, photos/sub/a.jpg, other/a.jpg, photos/notes.txt"""
+    (tmp_path / "photos" / "sub").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    make_image(tmp_path / "photos" / "a.jpg")
+    make_image(tmp_path / "photos" / "b.png", fmt="PNG")
+    make_image(tmp_path / "photos" / "sub" / "a.jpg", size=(30, 20))
+    make_image(tmp_path / "other" / "a.jpg", size=(20, 30))
+    (tmp_path / "photos" / "notes.txt").write_text("not an image")
+    return tmp_path
+
+
+def names(items):
+    return [(Path(i.text).as_posix(), i.folder.as_posix()) for i in items]
+
+
+def test_directories_globs_and_lists_expand_without_collisions(tree, monkeypatch):
+    monkeypatch.chdir(tree)
+    flat = expand_inputs(["photos"], content_types=IMAGES)
+    assert names(flat) == [("photos/a.jpg", "."), ("photos/b.png", ".")]
+    deep = expand_inputs(["photos"], content_types=IMAGES, recursive=True)
+    assert names(deep) == [
+        ("photos/a.jpg", "."),
+        ("photos/b.png", "."),
+        ("photos/sub/a.jpg", "sub"),
+    ]
+    mixed = expand_inputs(["photos/*.jpg", "other/a.jpg", "id:XYZ"], content_types=IMAGES)
+    assert names(mixed[:2]) == [("photos/a.jpg", "photos"), ("other/a.jpg", "other")]
+    assert mixed[2] == BatchInput("id:XYZ", Path())
+    (tree / "list.txt").write_text("# a comment\nphotos/a.jpg\n\nphotos/a.jpg\nother/a.jpg\n")
+    listed = expand_inputs([], content_types=IMAGES, from_file="list.txt")
+    assert [i.text for i in listed] == ["photos/a.jpg", "other/a.jpg"]  # duplicates dropped
+    with pytest.raises(InvalidInput, match="no file matches"):
+        expand_inputs(["nothing/*.jpg"], content_types=IMAGES)
+
+
+def test_shards_split_the_inputs_without_overlap():
+    items = [BatchInput(f"img{i}.jpg", Path()) for i in range(40)]
+    shards = [[i for i in items if in_shard(i, (k, 4))] for k in range(1, 5)]
+    assert sorted(sum(shards, []), key=lambda i: i.text) == sorted(items, key=lambda i: i.text)
+    assert all(shards)  # 40 inputs over 4 shards: none is empty
+    for bad in ("0/4", "5/4", "x"):
+        with pytest.raises(InvalidInput):
+            parse_shard(bad)
+
+
+def test_a_batch_writes_mirrored_folders_and_one_json_line_per_input(sandbox_env, tree):
+    result = run_cli(
+        "--json", "enhance", "photos", "other/a.jpg", "--recursive", "-o", "out/", "--scale", "1"
+    )
+    assert result.code == 0, result.stderr
+    lines = result.json_lines()
+    assert len(lines) == 4
+    written = sorted(Path(p).relative_to("out").as_posix() for line in lines for p in line["files"])
+    assert written == [
+        "other/a_enhance.jpg",
+        "photos/a_enhance.jpg",
+        "photos/b_enhance.png",
+        "photos/sub/a_enhance.jpg",
+    ]
+    assert "summary: 4 done, 0 failed, 0 skipped" in result.stderr
+
+
+def test_dry_run_checks_inputs_and_sends_nothing(sandbox_env, tree):
+    result = run_cli("enhance", "photos", "--dry-run", "-o", "out/")
+    assert result.code == 0, result.stderr
+    assert "photos/a.jpg -> " in result.stdout and "nothing was sent" in result.stderr
+    assert sandbox_env.requests == []
+    bad = run_cli("enhance", "photos/notes.txt", "--dry-run")
+    assert bad.code == 4
+
+
+def test_max_tasks_caps_the_run_and_a_rerun_continues(sandbox_env, tree):
+    first = run_cli("--json", "enhance", "photos", "--max-tasks", "1", "-o", "out/")
+    assert first.code == 0, first.stderr
+    assert [line["status"] for line in first.json_lines()] == ["success", "skipped"]
+    second = run_cli("--json", "enhance", "photos", "-o", "out/")
+    assert [line["status"] for line in second.json_lines()] == ["skipped", "success"]
+    assert len(sandbox_env.charges()) == 2  # each input paid once over both runs
+
+
+def test_one_failure_does_not_stop_the_others_and_exits_10(sandbox_env, tree):
+    sandbox_env.fail_next_task("error_no_face", "No face detected")
+    result = run_cli("--json", "enhance", "photos", "-o", "out/")
+    assert result.code == 10, result.stderr
+    assert [line["status"] for line in result.json_lines()] == ["error", "success"]
+    assert "failed: " in result.stderr and "error_no_face" in result.stderr
+    sandbox_env.fail_next_task("error_no_face", "No face detected")
+    stopped = run_cli(
+        "--json", "enhance", "other/a.jpg", "photos/b.png", "--fail-fast", "-o", "out2/"
+    )
+    assert stopped.code == 6
+    assert [line["status"] for line in stopped.json_lines()] == ["error"]
+
+
+def test_killed_mid_batch_and_rerun_pays_nothing_twice(sandbox, tree, monkeypatch):
+    sandbox.config.task_seconds = 1.5
+    env = {**os.environ, **sandbox.env()}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ycecli",
+            "--json",
+            "enhance",
+            "photos",
+            "--recursive",
+            "-o",
+            "out/",
+        ],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not sandbox.tasks and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the first task is submitted and being polled
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(sandbox.tasks) == 1
+    monkeypatch.chdir(tree)
+    result = run_cli("--json", "enhance", "photos", "--recursive", "-o", "out/", env=sandbox.env())
+    assert result.code == 0, result.stderr
+    assert sorted(line["status"] for line in result.json_lines()) == ["success"] * 3
+    assert len(sandbox.tasks) == 3  # the killed task was resumed, not started again
+    assert len(sandbox.charges()) == 3
+    assert not [p for p in (tree / "out").rglob("*") if p.name.endswith(".part")]
+
+
+def test_library_force_runs_again(sandbox, paths, tree):
+    with Yce(profile_for(sandbox), paths=paths) as yce:
+        yce.run("enhance", str(tree / "photos" / "a.jpg"), {"scale": 1}, output=tree / "x.jpg")
+        [again] = yce.run(
+            "enhance",
+            str(tree / "photos" / "a.jpg"),
+            {"scale": 1},
+            output=tree / "x.jpg",
+            overwrite=True,
+            force=True,
+        )
+    assert again.status == "success" and len(sandbox.charges()) == 2
