@@ -163,3 +163,45 @@ def test_library_force_runs_again(sandbox, paths, tree):
             force=True,
         )
     assert again.status == "success" and len(sandbox.charges()) == 2
+
+
+def test_two_processes_share_the_rate_limits(sandbox, tree):
+    """Each process alone would stay inside the limit; together they would not, unless
+    they count against one budget."""
+    # The per-IP limit: one budget for every process on this machine.
+    sandbox.config.rate_limit_ip = 4
+    sandbox.config.rate_limit_ip_window = 1.0
+    config = tree / "config.yaml"
+    config.write_text(
+        "profiles:\n  shared:\n"
+        f"    client_id: {sandbox.client_id}\n    client_secret: {sandbox.client_secret}\n"
+        f"    api_base: {sandbox.url}\n    rate_limit_ip: 4\n    rate_limit_ip_window: 1\n"
+    )
+    env = {**os.environ, "YCE_CONFIG": str(config), "YCE_PROFILE": "shared"}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ycecli",
+                "-q",
+                "enhance",
+                f"{folder}",
+                "--recursive",
+                "-o",
+                f"out-{folder}/",
+                "--scale",
+                "1",
+            ],
+            cwd=tree,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for folder in ("photos", "other")
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    assert sandbox.rate_limited == 0
+    assert len(sandbox.charges()) == 4

@@ -28,7 +28,7 @@ from ycecli.errors import (
     OutOfUnits,
     RateLimited,
 )
-from ycecli.ratelimit import RateLimiter, SlidingWindow
+from ycecli.ratelimit import RateLimiter, SharedRateLimiter, SlidingWindow
 
 log = logging.getLogger("ycecli.http")
 
@@ -125,6 +125,31 @@ def _server_request_id(headers: Any) -> str | None:
     return None
 
 
+def make_limiter(profile: Profile, paths: Paths, sleep: Callable[[float], None]):
+    """Both documented limits (003:238), shared by every yce process of this user when
+    the platform has file locks, else kept for this process."""
+    windows = [
+        (profile.rate_limit_ip, profile.rate_limit_ip_window),
+        (profile.rate_limit_token, profile.rate_limit_token_window),
+    ]
+    try:
+        import fcntl  # noqa: F401 (POSIX only)
+    except ImportError:
+        return RateLimiter([SlidingWindow(n, w) for n, w in windows], sleep=sleep)
+    import hashlib
+    from urllib.parse import urlsplit
+
+    # The IP limit is per machine and server; the token limit per account.
+    host = urlsplit(profile.api_base).netloc
+    account = profile.client_id or hashlib.sha256((profile.api_key or "").encode()).hexdigest()
+    keys = (f"ip\0{host}", f"token\0{host}\0{account}")
+    folder = paths.state_dir / "ratelimit"
+    files = [folder / (hashlib.sha256(k.encode()).hexdigest()[:20] + ".json") for k in keys]
+    return SharedRateLimiter(
+        [(f, n, w) for f, (n, w) in zip(files, windows, strict=True)], sleep=sleep
+    )
+
+
 def _make_session():
     import requests
     from requests.adapters import HTTPAdapter
@@ -164,13 +189,7 @@ class Client:
         self.on_wait = on_wait
         self.session = _make_session()
         self.timeout = (profile.connect_timeout, profile.read_timeout)
-        self.limiter = RateLimiter(
-            [
-                SlidingWindow(profile.rate_limit_ip, profile.rate_limit_ip_window),
-                SlidingWindow(profile.rate_limit_token, profile.rate_limit_token_window),
-            ],
-            sleep=sleep,
-        )
+        self.limiter = make_limiter(profile, paths, sleep)
         self._v1_auth: V1Auth | None = None
         self.requests_sent = 0
 
@@ -262,6 +281,10 @@ class Client:
                 delay = _retry_after(resp.headers.get("Retry-After"), self.retry.retry_after_cap)
                 if delay is None:
                     delay = self.retry.backoff(attempt)
+                if status == 429:
+                    # The server's count differs from ours (another machine, another
+                    # tool): every request of every yce process holds back, not just this.
+                    self.limiter.penalize(delay)
                 if attempt + 1 < self.retry.attempts and spent + delay <= self.retry.budget:
                     self._wait(f"HTTP {status}, retrying {method} {path}", delay)
                     spent += delay

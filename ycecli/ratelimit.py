@@ -10,16 +10,20 @@ keeps our window behind the server's whatever the network latency.
 
 from __future__ import annotations
 
+import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 class Stamp:
-    __slots__ = ("at",)
+    __slots__ = ("at", "id")
 
     def __init__(self, at: float) -> None:
         self.at = at
+        self.id: str | None = None
 
 
 class SlidingWindow:
@@ -57,6 +61,7 @@ class RateLimiter:
         self.sleep = sleep
         self._lock = threading.Lock()
         self.waited = 0.0
+        self.hold_until = 0.0
 
     def acquire(self) -> Stamp:
         """Take one request slot (sleeping until there is one); pass the returned
@@ -65,7 +70,7 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = self.clock()
-                delay = max(w.wait_time(now) for w in self.windows)
+                delay = max(self.hold_until - now, *(w.wait_time(now) for w in self.windows))
                 if delay <= 0:
                     stamp = Stamp(now)
                     for w in self.windows:
@@ -83,3 +88,108 @@ class RateLimiter:
         with self._lock:
             now = self.clock()
             return min(w.remaining(now) for w in self.windows)
+
+    def penalize(self, seconds: float) -> None:
+        """After a 429: hold every later request back for `seconds`."""
+        with self._lock:
+            self.hold_until = max(self.hold_until, self.clock() + seconds)
+
+
+class SharedRateLimiter:
+    """The same two windows, kept in small files under the state dir and guarded by
+    file locks, so every yce process of this user on this host counts against one
+    budget: `xargs -P 8 yce ...` stays inside the API's limits too.
+
+    Each window file holds the recent requests as [id, time] pairs (wall-clock time,
+    shared by all processes) and a cooldown set after a 429, which pauses everyone.
+    """
+
+    def __init__(
+        self,
+        windows: list[tuple[Path, int, float]],  # (file, limit, window seconds)
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.windows = sorted(windows)  # a fixed lock order: no deadlock between processes
+        self.clock = clock
+        self.sleep = sleep
+        self.waited = 0.0
+        for path, _, _ in self.windows:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _locked(self):
+        import contextlib
+        import fcntl
+
+        stack = contextlib.ExitStack()
+        states = []
+        for path, limit, window in self.windows:
+            fh = stack.enter_context(open(path, "a+"))  # noqa: SIM115 (the stack closes it)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            fh.seek(0)
+            try:
+                data = json.loads(fh.read() or "{}")
+            except ValueError:
+                data = {}  # a torn file from a killed process: start the window afresh
+            states.append((fh, limit, window, data))
+        return stack, states
+
+    @staticmethod
+    def _save(fh, data) -> None:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps(data))
+        fh.flush()
+
+    def acquire(self) -> Stamp:
+        waited = 0.0
+        while True:
+            now = self.clock()
+            stack, states = self._locked()
+            with stack:
+                delay = 0.0
+                for _, limit, window, data in states:
+                    live = sorted(t for _, t in data.get("stamps", []) if t > now - window)
+                    data["stamps"] = [s for s in data.get("stamps", []) if s[1] > now - window]
+                    if len(live) >= limit:
+                        delay = max(delay, live[len(live) - limit] + window - now)
+                    delay = max(delay, data.get("until", 0) - now)
+                if delay <= 0:
+                    stamp = Stamp(now)
+                    stamp.id = secrets.token_hex(6)
+                    for fh, _, _, data in states:
+                        data["stamps"].append([stamp.id, now])
+                        self._save(fh, data)
+                    self.waited += waited
+                    return stamp
+            self.sleep(min(delay, 5.0))
+            waited += min(delay, 5.0)
+
+    def done(self, stamp: Stamp) -> None:
+        now = self.clock()
+        stack, states = self._locked()
+        with stack:
+            for fh, _, _, data in states:
+                for entry in data.get("stamps", []):
+                    if entry[0] == stamp.id:
+                        entry[1] = max(entry[1], now)
+                self._save(fh, data)
+        stamp.at = max(stamp.at, now)
+
+    def penalize(self, seconds: float) -> None:
+        """After a 429: every process holds back for `seconds`."""
+        until = self.clock() + seconds
+        stack, states = self._locked()
+        with stack:
+            for fh, _, _, data in states:
+                data["until"] = max(data.get("until", 0), until)
+                self._save(fh, data)
+
+    def remaining(self) -> int:
+        now = self.clock()
+        stack, states = self._locked()
+        with stack:
+            return min(
+                limit - sum(1 for _, t in data.get("stamps", []) if t > now - window)
+                for _, limit, window, data in states
+            )
