@@ -72,7 +72,8 @@ def test_a_batch_writes_mirrored_folders_and_one_json_line_per_input(sandbox_env
     assert result.code == 0, result.stderr
     lines = result.json_lines()
     assert len(lines) == 4
-    written = sorted(Path(p).relative_to("out").as_posix() for line in lines for p in line["files"])
+    out = tree / "out"
+    written = sorted(Path(p).relative_to(out).as_posix() for line in lines for p in line["files"])
     assert written == [
         "other/a_enhance.jpg",
         "photos/a_enhance.jpg",
@@ -205,3 +206,29 @@ def test_two_processes_share_the_rate_limits(sandbox, tree):
         assert proc.wait(timeout=120) == 0, proc.stderr.read()
     assert sandbox.rate_limited == 0
     assert len(sandbox.charges()) == 4
+
+
+def test_task_resume_finishes_what_a_killed_run_left(sandbox, tree):
+    sandbox.config.task_seconds = 1.5
+    env = {**os.environ, **sandbox.env()}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ycecli", "enhance", "photos/a.jpg", "-o", "out.jpg"],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not sandbox.polls and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tree / "out.jpg").exists()
+    result = run_cli("--json", "task", "resume", env=sandbox.env())
+    assert result.code == 0, result.stderr
+    [line] = result.json_lines()
+    assert line["status"] == "success" and Path(line["files"][0]) == tree / "out.jpg"
+    assert (tree / "out.jpg").exists()
+    assert len(sandbox.tasks) == 1 and len(sandbox.charges()) == 1
+    again = run_cli("task", "resume", env=sandbox.env())
+    assert again.code == 0 and "nothing to resume" in again.stderr

@@ -244,7 +244,8 @@ class Yce:
                 self._resolve(spec, InputRef.parse(v), rules.get(spec.name)) for v in values
             ]
 
-        out_path = Path(output).expanduser() if output is not None else None
+        # Absolute, so the journal can finish a task from any directory later.
+        out_path = Path(output).expanduser().absolute() if output is not None else None
         as_dir = out_path is not None and (
             len(texts) > 1 or out_path.is_dir() or str(output).endswith(("/", "\\"))
         )
@@ -743,7 +744,7 @@ class Yce:
         target: Path | None = None
         given = False
         if output is not None:
-            target, given = Path(output).expanduser(), True
+            target, given = Path(output).expanduser().absolute(), True
             if target.is_dir() or str(output).endswith(("/", "\\")):
                 target, given = target / f"{feature.command}_{_safe_name(task_id)[:16]}", False
         elif record and record.outputs:
@@ -792,6 +793,57 @@ class Yce:
             exc.result = result  # type: ignore[attr-defined]
             raise
         return result
+
+    def resume(
+        self,
+        *,
+        overwrite: bool = False,
+        timeout: float | None = None,
+        on_event: EventCallback | None = None,
+        on_result: Callable[[TaskResult], None] | None = None,
+    ) -> list[TaskResult]:
+        """Finish every unfinished task of this account in the journal: re-poll those
+        still alive, re-send unanswered v1 run requests with their own request_id (the
+        server ignores a duplicate), and download results not yet on disk."""
+        from ycecli import hooks
+
+        accounts = {self.account(f) for f in (get_feature("enhance"), get_feature("ring-vto"))}
+        results = []
+        for record in reversed(self.journal.list(limit=10_000, open_only=True)):
+            if record.account not in accounts:
+                continue
+            try:
+                feature = get_feature(record.feature)
+            except InvalidInput:
+                continue
+            label = record.inputs[0] if record.inputs else f"task:{record.task_id}"
+            target = Path(record.outputs[0]) if record.outputs else None
+            job = Job(
+                label=label,
+                refs={},
+                target=target,
+                target_given=False,
+                params=dict(record.params),
+                prior=record,
+            )
+            primary = feature.primary_input
+            if primary is not None and record.inputs:
+                job.refs = {primary.name: [InputRef.parse(record.inputs[0])]}
+            ctx = hooks.HookContext(self, feature, on_event, overwrite=overwrite, timeout=timeout)
+            result = TaskResult(feature=feature.command, input=label, task_id=record.task_id)
+            try:
+                self._resume_job(feature, job, ctx, result, overwrite, timeout, on_event)
+            except YceError as exc:
+                if result.status in ("pending", "running", "success"):
+                    result.status = "error"
+                code = exc.error if isinstance(exc, TaskFailed) else None
+                result.error = result.error or code or type(exc).__name__
+                result.error_message = result.error_message or exc.message
+                result.exit_status = int(exc.exit_status)
+            if on_result:
+                on_result(result)
+            results.append(result)
+        return results
 
     def task_list(self, *, limit: int = 50, open_only: bool = False) -> list[jr.TaskRecord]:
         return self.journal.list(limit=limit, open_only=open_only)

@@ -85,3 +85,33 @@ def wait(
     )
     state.reporter.stop()
     state.reporter.task_result(result)
+
+
+@app.command("resume")
+@guarded
+def resume(
+    ctx: typer.Context,
+    overwrite: OverwriteOpt = False,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Finish every unfinished task in the journal (after a crash or Ctrl-C) without
+    paying for it again."""
+    from ycecli.errors import ExitStatus
+
+    state = ctx.obj
+    results = state.yce().resume(
+        overwrite=overwrite,
+        timeout=timeout,
+        on_event=state.reporter.on_event,
+        on_result=state.reporter.task_result,
+    )
+    state.reporter.stop()
+    if not results:
+        state.reporter.note("nothing to resume: every journaled task is finished")
+        return
+    failed = [r for r in results if r.status != "success"]
+    for r in failed:
+        state.reporter.error(f"{r.input}: {r.error_message}")
+    if failed:
+        code = ExitStatus.PARTIAL if len(failed) < len(results) else failed[0].exit_status
+        raise typer.Exit(int(code))
