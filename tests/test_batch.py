@@ -142,12 +142,12 @@ def test_killed_mid_batch_and_rerun_pays_nothing_twice(sandbox, tree, monkeypatc
     time.sleep(0.3)  # the first task is submitted and being polled
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert len(sandbox.tasks) == 1
+    assert 1 <= len(sandbox.tasks) <= 3 and not sandbox.charges()  # killed mid-task
     monkeypatch.chdir(tree)
     result = run_cli("--json", "enhance", "photos", "--recursive", "-o", "out/", env=sandbox.env())
     assert result.code == 0, result.stderr
     assert sorted(line["status"] for line in result.json_lines()) == ["success"] * 3
-    assert len(sandbox.tasks) == 3  # the killed task was resumed, not started again
+    assert len(sandbox.tasks) == 3  # the killed tasks were resumed, not started again
     assert len(sandbox.charges()) == 3
     assert not [p for p in (tree / "out").rglob("*") if p.name.endswith(".part")]
 

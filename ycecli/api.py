@@ -367,6 +367,15 @@ class Yce:
             hooks.run(feature, "check_job", ctx, job, resolved)
             job.params = hooks.run(feature, "job_params", ctx, job, dict(resolved))
             feature.check_required(job.params)
+        if max_tasks is not None:
+            runnable = [job for job in jobs if not job.skip]
+            for job in runnable[max_tasks:]:
+                job.skip = f"not run: --max-tasks {max_tasks} reached"
+        fresh = [job for job in jobs if not job.skip and job.prior is None]
+        if len(fresh) >= 2 and not raise_errors:
+            return self._run_batch(
+                feature, ctx, jobs, fresh, overwrite, timeout, on_event, on_result, fail_fast
+            )
         results = []
         started = 0
         for job in jobs:
@@ -412,6 +421,51 @@ class Yce:
                 on_result(result)
             results.append(result)
         return results
+
+    def _run_batch(
+        self, feature, ctx, jobs, fresh, overwrite, timeout, on_event, on_result, fail_fast
+    ) -> list[TaskResult]:
+        """Skipped and resumed inputs one by one, then every new one through the
+        scheduler, which keeps the API's limits and every task's polling window."""
+        from ycecli.scheduler import Scheduler
+
+        by_job: dict[int, TaskResult] = {}
+        for job in jobs:
+            if job in fresh:
+                continue
+            result = TaskResult(feature=feature.command, input=job.label)
+            if job.skip:
+                result.status, result.error_message = "skipped", job.skip
+                if job.prior is not None:
+                    result.task_id = job.prior.task_id
+                    result.files = self._reuse_outputs(job, overwrite)
+            else:
+                try:
+                    self._resume_job(feature, job, ctx, result, overwrite, timeout, on_event)
+                except YceError as exc:
+                    if isinstance(exc, (ConfigError, OutOfUnits)):
+                        raise
+                    result.status = "error" if result.status != "timeout" else result.status
+                    result.error = result.error or type(exc).__name__
+                    result.error_message = result.error_message or exc.message
+                    result.exit_status = int(exc.exit_status)
+            if on_result:
+                on_result(result)
+            by_job[id(job)] = result
+        scheduler = Scheduler(
+            self,
+            feature,
+            ctx,
+            overwrite=overwrite,
+            timeout=timeout,
+            on_event=on_event,
+            on_result=on_result,
+            fail_fast=fail_fast,
+        )
+        for job, result in zip(fresh, scheduler.run(fresh), strict=True):
+            by_job[id(job)] = result
+        self.last_batch_stats = scheduler.stats
+        return [by_job[id(job)] for job in jobs]
 
     def _match_journal(self, feature, jobs, params, *, overwrite: bool, force: bool) -> None:
         """Find each input's earlier work in the journal: skip what is done, resume
@@ -554,16 +608,37 @@ class Yce:
         return slot.file_id
 
     def _run_job(self, feature, job, ctx, result, overwrite, timeout, on_event) -> None:
+        task_id, record = self._start_job(feature, job, ctx, result, on_event)
+        if task_id is None:
+            return  # a hook finished the job without a task (face swap --detect-only)
+        self._finish(
+            feature,
+            task_id,
+            record,
+            job.target,
+            job.target_given,
+            result,
+            overwrite,
+            timeout,
+            on_event,
+            label=job.label,
+        )
+        self._after(feature, ctx, job, result)
+
+    def _start_job(self, feature, job, ctx, result, on_event, file_ids=None):
+        """Upload (unless `file_ids` are given), journal and submit one job.
+        Returns (task_id, journal record id); (None, None) when a hook completed it."""
         from ycecli import hooks
 
         specs = {spec.name: spec for spec in feature.inputs}
-        file_ids: dict[str, list[str]] = {}
         urls: dict[str, list[str]] = {}
+        uploaded = file_ids is not None
+        file_ids = dict(file_ids or {})
         for name, refs in job.refs.items():
             for ref in refs:
                 if ref.url is not None and ref.path is None and specs[name].url_field:
                     urls.setdefault(name, []).append(ref.url)
-                else:
+                elif not uploaded:
                     file_ids.setdefault(name, []).append(
                         self.upload(feature, specs[name], ref, on_event)
                     )
@@ -573,7 +648,7 @@ class Yce:
             result.status = "success"
             result.extra.update(skip.extra)
             self._emit(on_event, Event("done", label=job.label, status="success"))
-            return
+            return None, None
         account = self.account(feature)
         # v2 documents no request_id (000-002); v1 needs a fresh one per task.
         request_id = self.journal.next_request_id(account) if feature.generation == "v1" else None
@@ -605,19 +680,7 @@ class Yce:
         # Recorded before the first poll: an interrupted run can be resumed by id.
         self.journal.update(record, task_id=task_id, state=jr.RUNNING)
         self._emit(on_event, Event("submitted", label=job.label, task_id=task_id))
-        self._finish(
-            feature,
-            task_id,
-            record,
-            job.target,
-            job.target_given,
-            result,
-            overwrite,
-            timeout,
-            on_event,
-            label=job.label,
-        )
-        self._after(feature, ctx, job, result)
+        return task_id, record
 
     def _finish(
         self,
@@ -634,7 +697,7 @@ class Yce:
         label,
     ) -> None:
         """Poll a submitted task to the end and fetch its results."""
-        from ycecli.errors import InvalidTaskId, TaskFailed
+        from ycecli.errors import InvalidTaskId
         from ycecli.tasks import poll, task_path
 
         try:
@@ -649,26 +712,59 @@ class Yce:
                     on_event, Event("status", label=label, status=s, task_id=task_id, elapsed=t)
                 ),
             )
-        except TaskFailed as exc:
+        except (TaskFailed, TaskTimeout, InvalidTaskId) as exc:
+            self._record_failure(record, result, exc)
+            raise
+        self._on_success(
+            feature,
+            task_id,
+            record,
+            status,
+            target,
+            target_given,
+            result,
+            overwrite,
+            on_event,
+            label=label,
+        )
+
+    def _record_failure(self, record, result, exc) -> None:
+        """What the journal and the result say when polling ended badly."""
+        from ycecli.errors import InvalidTaskId
+
+        if isinstance(exc, TaskFailed):
             result.status = "error"
             result.error, result.error_message = exc.error, exc.error_message
             if record:
                 self.journal.update(
                     record, state=jr.FAILED, error=exc.error, error_message=exc.error_message
                 )
-            raise
-        except TaskTimeout:
+        elif isinstance(exc, TaskTimeout):
             result.status = "timeout"
             if record:
                 self.journal.update(record, state=jr.TIMED_OUT)
-            raise
-        except InvalidTaskId as exc:
+        elif isinstance(exc, InvalidTaskId):
             result.status = "dropped"
             if record:
                 self.journal.update(
                     record, state=jr.DROPPED, error=exc.error_code, error_message=exc.message
                 )
-            raise
+
+    def _on_success(
+        self,
+        feature,
+        task_id,
+        record,
+        status,
+        target,
+        target_given,
+        result,
+        overwrite,
+        on_event,
+        *,
+        label,
+    ) -> None:
+        """The engine finished: journal it, then fetch the results."""
         result.status = "success"
         result.urls = [f.url for f in status.results if f.url]
         result.dst_ids = [f.dst_id for f in status.results if f.dst_id]

@@ -103,23 +103,30 @@ def _unique(found: list[tuple[str, Path | None]]) -> list[tuple[str, Path | None
 
 
 def _with_folders(found: list[tuple[str, Path | None]], use_roots: bool) -> list[BatchInput]:
-    """Results mirror the inputs' folders below their common ancestor, so names from
-    different folders cannot collide; inputs of one folder land side by side."""
-    local = [Path(t).expanduser().resolve().parent for t, _ in found if not _is_remote(t)]
-    common = Path(os.path.commonpath(local)) if local else None
-    out = []
-    for text, root in found:
-        if _is_remote(text) or common is None:
-            out.append(BatchInput(text, Path()))
-            continue
-        parent = Path(text).expanduser().resolve().parent
-        base = root.expanduser().resolve() if (root is not None and use_roots) else common
-        try:
-            folder = parent.relative_to(base)
-        except ValueError:
-            folder = parent.relative_to(common)
-        out.append(BatchInput(text, folder))
-    return out
+    """Where each result goes below the output directory.
+
+    One directory given alone mirrors its subfolders. Otherwise results sit side by
+    side, unless two inputs share a name: then every result keeps its path below the
+    inputs' common folder, so none can overwrite another.
+    """
+    local = [(t, root) for t, root in found if not _is_remote(t)]
+    if not local:
+        return [BatchInput(t, Path()) for t, _ in found]
+    paths = {t: Path(t).expanduser().resolve() for t, _ in local}
+    if use_roots:
+        root = local[0][1].expanduser().resolve()
+        return [
+            BatchInput(t, paths[t].parent.relative_to(root) if t in paths else Path())
+            for t, _ in found
+        ]
+    stems = [paths[t].stem for t, _ in local]
+    if len(set(stems)) == len(stems):
+        return [BatchInput(t, Path()) for t, _ in found]
+    common = Path(os.path.commonpath([p.parent for p in paths.values()]))
+    return [
+        BatchInput(t, paths[t].parent.relative_to(common) if t in paths else Path())
+        for t, _ in found
+    ]
 
 
 def parse_shard(value: str | None) -> tuple[int, int] | None:

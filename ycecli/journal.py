@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,7 +91,9 @@ class Journal:
         self.path = path
         ensure_private_dir(path.parent)
         new = not path.exists()
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        # Batch runs download results on worker threads, which journal them too.
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
         if new:
             path.chmod(0o600)
         self.db.row_factory = sqlite3.Row
@@ -111,13 +114,18 @@ class Journal:
     def _write(self) -> Iterator[sqlite3.Connection]:
         # BEGIN IMMEDIATE takes the write lock up front, so concurrent yce processes
         # never hand out the same request_id.
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def _read(self, query: str, args: tuple | list = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self.db.execute(query, args).fetchall()
 
     def next_request_id(self, account: str) -> int:
         """A request_id never used before by this account from this machine.
@@ -191,23 +199,23 @@ class Journal:
             db.execute(f"UPDATE tasks SET {', '.join(sets)} WHERE id = ?", (*values, record_id))
 
     def get(self, record_id: int) -> TaskRecord | None:
-        row = self.db.execute("SELECT * FROM tasks WHERE id = ?", (record_id,)).fetchone()
-        return _record(row) if row else None
+        rows = self._read("SELECT * FROM tasks WHERE id = ?", (record_id,))
+        return _record(rows[0]) if rows else None
 
     def find_task(self, feature: str, task_id: str) -> TaskRecord | None:
-        row = self.db.execute(
+        rows = self._read(
             "SELECT * FROM tasks WHERE feature = ? AND task_id = ? ORDER BY id DESC LIMIT 1",
             (feature, task_id),
-        ).fetchone()
-        return _record(row) if row else None
+        )
+        return _record(rows[0]) if rows else None
 
     def find_fingerprint(self, account: str, fingerprint: str) -> TaskRecord | None:
         """The latest task for the same feature, input content and parameters."""
-        row = self.db.execute(
+        rows = self._read(
             "SELECT * FROM tasks WHERE account = ? AND fingerprint = ? ORDER BY id DESC LIMIT 1",
             (account, fingerprint),
-        ).fetchone()
-        return _record(row) if row else None
+        )
+        return _record(rows[0]) if rows else None
 
     def list(self, *, limit: int = 50, open_only: bool = False) -> list[TaskRecord]:
         query = "SELECT * FROM tasks"
@@ -217,7 +225,7 @@ class Journal:
             args.extend(OPEN_STATES)
         query += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
-        return [_record(r) for r in self.db.execute(query, args).fetchall()]
+        return [_record(r) for r in self._read(query, args)]
 
     def close(self) -> None:
         self.db.close()

@@ -130,7 +130,9 @@ def check_status(
 def next_gap(interval: float | None, window: float) -> float:
     """Seconds until the next poll: the server's interval, never past the window."""
     wanted = interval if interval is not None else DEFAULT_INTERVAL
-    ceiling = max(MIN_GAP, window - WINDOW_MARGIN)
+    # 2 s before a 10 s window closes; proportionally less for the short windows of
+    # a time-scaled sandbox.
+    ceiling = max(MIN_GAP, window - min(WINDOW_MARGIN, 0.2 * window))
     return max(MIN_GAP, min(wanted, ceiling))
 
 

@@ -109,6 +109,7 @@ def main_options(
 def _register() -> None:
     from ycecli.cli import (
         auth_cmd,
+        completion_cmd,
         features_cmd,
         profile_cmd,
         sandbox_cmd,
@@ -124,6 +125,7 @@ def _register() -> None:
     app.add_typer(profile_cmd.app, name="profile", rich_help_panel=TOOLS_PANEL)
     app.add_typer(auth_cmd.app, name="auth", rich_help_panel=TOOLS_PANEL)
     app.add_typer(sandbox_cmd.app, name="sandbox", rich_help_panel=TOOLS_PANEL)
+    app.add_typer(completion_cmd.app, name="completion", rich_help_panel=TOOLS_PANEL)
 
 
 _register()
