@@ -19,19 +19,51 @@ from ycecli.errors import EXIT_STATUS_MEANING
 
 
 class GroupedHelp(TyperGroup):
-    """Lists commands under the areas they belong to (the registry's groups, then
-    account and tools), which Typer only does in its slower Rich help."""
+    """The root command group.
+
+    - Feature commands are built only when used: building all of them (and their
+      typed options) costs more than everything else `yce --help` does, and a run of
+      one feature needs only its own.
+    - Help lists commands under the areas they belong to (the registry's groups, then
+      account and tools), which Typer only does in its slower Rich help.
+    """
+
+    def list_commands(self, ctx) -> list[str]:
+        from ycecli.features import FEATURES
+
+        lazy = [f.command for f in FEATURES if not f.hidden and f.command not in self.commands]
+        return lazy + super().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            from ycecli.features import FEATURES
+
+            feature = next((f for f in FEATURES if f.command == cmd_name and not f.hidden), None)
+            if feature is not None:
+                from ycecli.cli.features_cmd import build_command
+
+                command = build_command(feature)
+                self.add_command(command, cmd_name)
+        return command
 
     def format_commands(self, ctx, formatter) -> None:
-        from ycecli.features import GROUPS
+        from ycecli.features import FEATURES, GROUPS
 
+        summaries = {f.command: (f.group, f.summary) for f in FEATURES if not f.hidden}
         sections: dict[str, list[tuple[str, str]]] = {}
-        commands = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
-        commands = [(n, c) for n, c in commands if c is not None and not c.hidden]
-        if not commands:
+        names = self.list_commands(ctx)
+        if not names:
             return
-        limit = formatter.width - 6 - max(len(n) for n, _ in commands)
-        for name, cmd in commands:
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        for name in names:
+            if name in summaries and name not in self.commands:
+                panel, summary = summaries[name]
+                sections.setdefault(panel, []).append((name, _shorten(summary, limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
             panel = getattr(cmd, "rich_help_panel", None) or TOOLS_PANEL
             sections.setdefault(panel, []).append((name, cmd.get_short_help_str(limit)))
         for panel in (*GROUPS, TOOLS_PANEL):
@@ -41,6 +73,11 @@ class GroupedHelp(TyperGroup):
 
 
 TOOLS_PANEL = "Account and tools"
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 3)].rstrip() + "..."
+
 
 app = typer.Typer(
     name="yce",
@@ -110,7 +147,6 @@ def _register() -> None:
     from ycecli.cli import (
         auth_cmd,
         completion_cmd,
-        features_cmd,
         profile_cmd,
         sandbox_cmd,
         styles_cmd,
@@ -118,7 +154,7 @@ def _register() -> None:
         units_cmd,
     )
 
-    features_cmd.register(app)
+    # Feature commands are added on first use by GroupedHelp.get_command.
     app.add_typer(styles_cmd.app, name="styles", rich_help_panel=TOOLS_PANEL)
     app.add_typer(units_cmd.app, name="units", rich_help_panel=TOOLS_PANEL)
     app.add_typer(task_cmd.app, name="task", rich_help_panel=TOOLS_PANEL)

@@ -23,7 +23,7 @@ from ycecli.cli.options import (
     TimeoutOpt,
 )
 from ycecli.errors import ExitStatus, InvalidInput
-from ycecli.features import FEATURES, Feature, InputSpec, Param
+from ycecli.features import Feature, InputSpec, Param
 
 _PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "point": str}
 
@@ -291,14 +291,19 @@ def epilog(feature: Feature) -> str:
     return "  ".join(lines)
 
 
-def register(app: typer.Typer) -> None:
-    for feature in FEATURES:
-        if feature.hidden:
-            continue
-        app.command(
-            feature.command,
-            help=f"{feature.summary}\n\n{feature.title}.",
-            epilog=epilog(feature),
-            no_args_is_help=bool(feature.inputs),
-            rich_help_panel=feature.group,
-        )(make_command(feature))
+def build_command(feature: Feature):
+    """The Click command of one feature, built when it is first needed."""
+    sub = typer.Typer(
+        rich_markup_mode=None,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    sub.command(
+        feature.command,
+        help=f"{feature.summary}\n\n{feature.title}.",
+        epilog=epilog(feature),
+        no_args_is_help=bool(feature.inputs),
+        rich_help_panel=feature.group,
+    )(make_command(feature))
+    return typer.main.get_command(sub)
