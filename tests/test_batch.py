@@ -72,8 +72,7 @@ def test_a_batch_writes_mirrored_folders_and_one_json_line_per_input(sandbox_env
     assert result.code == 0, result.stderr
     lines = result.json_lines()
     assert len(lines) == 4
-    out = tree / "out"
-    written = sorted(Path(p).relative_to(out).as_posix() for line in lines for p in line["files"])
+    written = sorted(Path(p).relative_to("out").as_posix() for line in lines for p in line["files"])
     assert written == [
         "other/a_enhance.jpg",
         "photos/a_enhance.jpg",

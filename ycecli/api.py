@@ -244,8 +244,7 @@ class Yce:
                 self._resolve(spec, InputRef.parse(v), rules.get(spec.name)) for v in values
             ]
 
-        # Absolute, so the journal can finish a task from any directory later.
-        out_path = Path(output).expanduser().absolute() if output is not None else None
+        out_path = Path(output).expanduser() if output is not None else None
         as_dir = out_path is not None and (
             len(texts) > 1 or out_path.is_dir() or str(output).endswith(("/", "\\"))
         )
@@ -504,7 +503,8 @@ class Yce:
         hooks.run(feature, "after", ctx, job, result)
         record = self.journal.find_task(feature.command, result.task_id) if result.task_id else None
         if record is not None:
-            self.journal.update(record.id, state=jr.DONE, outputs=result.files)
+            outputs = [str(Path(f).absolute()) for f in result.files]
+            self.journal.update(record.id, state=jr.DONE, outputs=outputs)
 
     def _reuse_outputs(self, job, overwrite: bool) -> list[str]:
         """An input done earlier costs nothing now: its result files are copied to
@@ -512,7 +512,7 @@ class Yce:
         from ycecli.transfer import place_file
 
         earlier = [Path(p) for p in job.prior.outputs]
-        if job.target is None or not earlier or earlier[0] == job.target:
+        if job.target is None or not earlier or earlier[0] == job.target.absolute():
             return [str(p) for p in earlier]
         written = []
         for index, source in enumerate(earlier):
@@ -662,7 +662,8 @@ class Yce:
             inputs=[job.label],
             file_ids=file_ids,
             params=dict(params),
-            outputs=[str(job.target)] if job.target else [],
+            # Absolute, so the journal can finish the task from any directory later.
+            outputs=[str(job.target.absolute())] if job.target else [],
             fingerprint=job.fingerprint,
         )
         from ycecli.errors import ApiError
@@ -777,7 +778,7 @@ class Yce:
             )
         if record:
             # Done only once the feature's finishing step also succeeded (below).
-            self.journal.update(record, outputs=result.files)
+            self.journal.update(record, outputs=[str(Path(f).absolute()) for f in result.files])
         self._emit(on_event, Event("done", label=label, task_id=task_id, status="success"))
 
     def _download_results(
@@ -840,7 +841,7 @@ class Yce:
         target: Path | None = None
         given = False
         if output is not None:
-            target, given = Path(output).expanduser().absolute(), True
+            target, given = Path(output).expanduser(), True
             if target.is_dir() or str(output).endswith(("/", "\\")):
                 target, given = target / f"{feature.command}_{_safe_name(task_id)[:16]}", False
         elif record and record.outputs:

@@ -47,6 +47,18 @@ class GroupedHelp(TyperGroup):
                 self.add_command(command, cmd_name)
         return command
 
+    def resolve_command(self, ctx, args):
+        # Typer suggests close names only among commands already built; the lazy
+        # feature commands count too.
+        if args and not args[0].startswith("-") and args[0] not in self.list_commands(ctx):
+            from difflib import get_close_matches
+
+            close = get_close_matches(args[0], self.list_commands(ctx))
+            if close:
+                names = ", ".join(repr(c) for c in close)
+                ctx.fail(f"No such command {args[0]!r}. Did you mean {names}?")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx, formatter) -> None:
         from ycecli.features import FEATURES, GROUPS
 
