@@ -226,6 +226,7 @@ class Client:
         json_body: Any = None,
         authenticate: bool = True,
         idempotent: bool = True,
+        deadline: float | None = None,
     ) -> dict:
         """Send one API request, retrying what is safe to retry, and return its JSON.
 
@@ -233,6 +234,9 @@ class Client:
         auth have no side effect worth fearing, status and lists are reads, and a v1
         run-task body carries its `request_id`, which the server de-duplicates
         (003:1.6), so resending the identical body cannot charge twice.
+
+        `deadline` (time.monotonic) bounds every backoff: a poll must be retried before
+        its task's polling window closes, whatever the backoff or Retry-After says.
 
         `idempotent=False` is for requests that could start a second paid task (v2
         try-on documents no request_id): those are retried only when the server
@@ -258,7 +262,7 @@ class Client:
                         "task)",
                         hint="Check `yce task list` and your unit history before rerunning.",
                     ) from None
-                delay = self.retry.backoff(attempt)
+                delay = _bounded(self.retry.backoff(attempt), deadline)
                 if attempt + 1 >= self.retry.attempts or spent + delay > self.retry.budget:
                     raise NetworkError(
                         f"{method} {path}: {exc.message} (gave up after {attempt + 1} tries)",
@@ -281,6 +285,7 @@ class Client:
                 delay = _retry_after(resp.headers.get("Retry-After"), self.retry.retry_after_cap)
                 if delay is None:
                     delay = self.retry.backoff(attempt)
+                delay = _bounded(delay, deadline)
                 if status == 429:
                     # The server's count differs from ours (another machine, another
                     # tool): every request of every yce process holds back, not just this.
@@ -422,6 +427,12 @@ class Client:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _bounded(delay: float, deadline: float | None) -> float:
+    if deadline is None:
+        return delay
+    return max(0.0, min(delay, deadline - time.monotonic()))
 
 
 def _maybe_sent(exc: Exception) -> bool:

@@ -40,6 +40,7 @@ class _Flight:
     started: float
     next_poll: float
     sent: float = 0.0
+    answered: float = 0.0  # when the server last saw a poll (or the run request)
 
 
 @dataclass
@@ -157,18 +158,58 @@ class Scheduler:
 
     # -- the request loop ----------------------------------------------------------------
 
-    def _budget_comfortable(self, in_flight: int) -> bool:
-        return self.yce.client.limiter.remaining() > 2 * in_flight + 2
+    def _sustained_rate(self) -> float:
+        """Requests a second that no sliding window can ever refuse. A burst now is
+        paid for by silence later, and silence while tasks wait to be polled loses
+        them; so the batch spends at the steady rate of the tightest limit, a little
+        under it."""
+        profile = self.yce.profile
+        return 0.95 * min(
+            profile.rate_limit_ip / profile.rate_limit_ip_window,
+            profile.rate_limit_token / profile.rate_limit_token_window,
+        )
 
-    def _may_start(self, in_flight: int) -> bool:
-        # Keep one request in reserve for every task in flight, so that no poll ever
-        # has to wait for the budget and miss its window.
-        return in_flight < MAX_IN_FLIGHT and self.yce.client.limiter.remaining() > in_flight + 1
-
-    def _loop(self, jobs, results, file_ids, pool) -> None:
-        from ycecli.tasks import check_status, next_gap, task_path
+    def _max_in_flight(self) -> int:
+        """How many tasks the sustained rate can keep polled: each needs a poll every
+        (window - margin) seconds at worst; 80% of the rate, so new tasks fit too."""
+        from ycecli.tasks import next_gap
 
         window = self.yce.profile.polling_window
+        stretched = next_gap(window, window)
+        return max(1, min(MAX_IN_FLIGHT, int(0.8 * self.rate * stretched)))
+
+    def _gap(self, interval: float | None, in_flight: int) -> float:
+        """The server's polling_interval while the rate allows polling every task that
+        often; longer when it does not; never past the window (next_gap caps it)."""
+        from ycecli.tasks import DEFAULT_INTERVAL, next_gap
+
+        wanted = interval if interval is not None else DEFAULT_INTERVAL
+        affordable = in_flight / (0.8 * self.rate)
+        return next_gap(max(wanted, affordable), self.yce.profile.polling_window)
+
+    def _may_start(self, in_flight: int) -> bool:
+        # Never more tasks than the sustained rate can poll, and a request in reserve
+        # for every task in flight (other yce processes may share the budget).
+        return (
+            in_flight < self.max_in_flight and self.yce.client.limiter.remaining() > in_flight + 1
+        )
+
+    def _pace(self) -> float:
+        """Seconds until the next API request may go (0: now)."""
+        return max(0.0, self.next_request - self.clock())
+
+    def _spent(self) -> None:
+        now = self.clock()
+        # A small burst allowance, and no saving up: idle time is not credit.
+        self.next_request = max(self.next_request, now - 2.0 / self.rate) + 1.0 / self.rate
+
+    def _loop(self, jobs, results, file_ids, pool) -> None:
+        from ycecli.tasks import check_status, task_path
+
+        self.rate = self._sustained_rate()
+        self.next_request = self.clock()
+        self.max_in_flight = self._max_in_flight()
+        self.stats["max_in_flight"] = self.max_in_flight
         timeout = self.timeout if self.timeout is not None else self.yce.profile.task_timeout
         path = task_path(self.feature, self.yce.profile)
         pending = deque(i for i in range(len(jobs)) if i in file_ids)
@@ -180,11 +221,20 @@ class Scheduler:
             due = sorted(
                 (f for f in flights.values() if f.next_poll <= now), key=lambda f: f.next_poll
             )
-            if due:
+            ready = self._pace() <= 0
+            if due and ready:
                 flight = due[0]
                 flight.sent = self.clock()
+                self._spent()
                 try:
-                    status = check_status(self.yce.client, self.feature, flight.task_id, path)
+                    status = check_status(
+                        self.yce.client,
+                        self.feature,
+                        flight.task_id,
+                        path,
+                        deadline=flight.answered + 0.9 * self.yce.profile.polling_window,
+                    )
+                    flight.answered = self.clock()
                 except YceError as exc:
                     del flights[flight.task_id]
                     self._poll_failed(flight, exc)
@@ -212,12 +262,11 @@ class Scheduler:
                         ),
                     )
                 else:
-                    interval = status.polling_interval
-                    if not self._budget_comfortable(len(flights)):
-                        interval = window  # stretch toward the window; next_gap keeps the margin
-                    flight.next_poll = flight.sent + next_gap(interval, window)
+                    gap = self._gap(status.polling_interval, len(flights))
+                    flight.next_poll = flight.sent + gap
                 continue
-            if pending and not stop and self._may_start(len(flights)):
+            if not due and ready and pending and not stop and self._may_start(len(flights)):
+                self._spent()
                 index = pending.popleft()
                 self._start(index, jobs[index], results[index], file_ids[index], flights)
                 stop = stop or (self.fail_fast and results[index].status == "error")
@@ -230,7 +279,9 @@ class Scheduler:
                 if not flights:
                     break
             wake = min((f.next_poll for f in flights.values()), default=now + 0.2)
-            self.sleep(max(0.01, min(0.2, wake - self.clock())))
+            if due or pending:
+                wake = max(wake, self.next_request)
+            self.sleep(max(0.002, min(0.2, wake - self.clock())))
         for future in downloads:
             future.result()
 
@@ -246,7 +297,9 @@ class Scheduler:
             self._report(result)
             return
         now = self.clock()
-        flights[task_id] = _Flight(index, job, result, record, task_id, now, now + 0.2)
+        flights[task_id] = _Flight(
+            index, job, result, record, task_id, now, now + 0.2, answered=now
+        )
 
     def _complete(self, flight: _Flight, status) -> None:
         job, result = flight.job, flight.result

@@ -115,15 +115,23 @@ def submit(client: Client, feature: Feature, body: dict, path: str | None = None
 
 
 def check_status(
-    client: Client, feature: Feature, task_id: str, path: str | None = None
+    client: Client,
+    feature: Feature,
+    task_id: str,
+    path: str | None = None,
+    deadline: float | None = None,
 ) -> TaskStatus:
+    """One poll. `deadline` (time.monotonic) is when the task's polling window closes:
+    retries of this poll never wait past it."""
     path = path or feature.task_url_path
     if feature.generation == "v2":
         # v2 puts the id in the path (000:72, 001:69): encode "/", "+" and "=" too.
-        reply = client.call("GET", f"{path}/{quote(task_id, safe='')}", generation="v2")
+        reply = client.call(
+            "GET", f"{path}/{quote(task_id, safe='')}", generation="v2", deadline=deadline
+        )
     else:
         # requests percent-encodes query values: ids carry "+", "/" and "=" (003:1.4).
-        reply = client.call("GET", path, params={"task_id": task_id})
+        reply = client.call("GET", path, params={"task_id": task_id}, deadline=deadline)
     return parse_status(reply)
 
 
@@ -150,9 +158,11 @@ def poll(
 ) -> TaskStatus:
     """Poll until success or error; raise TaskFailed, or TaskTimeout after `timeout`."""
     started = clock()
+    answered = time.monotonic()  # the window runs from the last poll the server saw
     while True:
         sent = clock()
-        status = check_status(client, feature, task_id, path)
+        status = check_status(client, feature, task_id, path, deadline=answered + 0.9 * window)
+        answered = time.monotonic()
         elapsed = clock() - started
         if on_status:
             on_status(status.status, elapsed)

@@ -85,6 +85,20 @@ class SandboxConfig:
     v2_status_field: str = "task_status"  # "task_status" | "status" | "both"
     ring_task_path: str = "/s2s/v2.0/task/2d-vto/ring"  # 001; 002 shows /s2s/v2.0/task/ring
 
+    def scaled(self, factor: float) -> SandboxConfig:
+        """The same service with every duration multiplied by `factor` (e.g. 0.05: a
+        5-minute rate window lasts 15 s), so tests run the real limits in seconds."""
+        from dataclasses import replace
+
+        return replace(
+            self,
+            task_seconds=self.task_seconds * factor,
+            polling_interval_ms=max(1, int(self.polling_interval_ms * factor)),
+            polling_window=self.polling_window * factor,
+            rate_limit_ip_window=self.rate_limit_ip_window * factor,
+            rate_limit_token_window=self.rate_limit_token_window * factor,
+        )
+
 
 @dataclass
 class Fault:

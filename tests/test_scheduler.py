@@ -1,0 +1,79 @@
+"""A batch at the API's real limits, time-scaled so it runs in seconds."""
+
+import time
+
+import pytest
+
+from tests.conftest import make_image, profile_for
+from ycecli.api import Yce
+from ycecli.sandbox.server import Fault, Sandbox, SandboxConfig
+
+SCALE = 0.05  # 5 minutes -> 15 s, 1 minute -> 3 s, the 10 s polling window -> 0.5 s
+
+
+def scaled_profile(sandbox, config):
+    return profile_for(
+        sandbox,
+        rate_limit_ip=config.rate_limit_ip,
+        rate_limit_ip_window=config.rate_limit_ip_window,
+        rate_limit_token=config.rate_limit_token,
+        rate_limit_token_window=config.rate_limit_token_window,
+        polling_window=config.polling_window,
+    )
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    return [str(make_image(folder / f"img{i:02d}.jpg", size=(16, 12))) for i in range(50)]
+
+
+def test_fifty_inputs_at_the_documented_limits_lose_nothing_and_pay_once(paths, tmp_path, inputs):
+    config = SandboxConfig(task_seconds=8.0).scaled(SCALE)
+    with Sandbox(config=config) as sandbox:
+        with Yce(scaled_profile(sandbox, config), paths=paths) as yce:
+            results = yce.run(
+                "enhance", inputs, {"scale": 1}, output=tmp_path / "out", raise_errors=False
+            )
+            stats = yce.last_batch_stats
+        assert [r.status for r in results] == ["success"] * 50
+        assert sandbox.rate_limited == 0  # no 429 earned by yce
+        assert [t.state for t in sandbox.tasks.values()].count("dropped") == 0
+        charged = [c["target_id"] for c in sandbox.charges()]
+        assert sorted(charged) == sorted(r.task_id for r in results)  # one charge each
+        # Files were registered several per request, not one request per file.
+        creations = [p for m, p in sandbox.requests if p == "/s2s/v1.1/file/enhance"]
+        assert len(creations) <= 5
+        assert stats["max_in_flight"] >= 1
+
+
+def test_a_burst_of_429s_slows_everything_and_still_loses_nothing(paths, tmp_path, inputs):
+    config = SandboxConfig(task_seconds=8.0).scaled(SCALE)
+    with Sandbox(config=config) as sandbox:
+        # A burst on task creation, with a Retry-After: every request holds back.
+        sandbox.inject(
+            Fault(
+                "status",
+                path="/s2s/v1.0/task/enhance",
+                method="POST",
+                status=429,
+                count=3,
+                retry_after=1,
+            )
+        )
+        # One on a poll: retried at once, well inside the task's polling window (a
+        # rate-limited poll does not count as one for the server).
+        sandbox.inject(
+            Fault("status", path="/s2s/v1.0/task/enhance", method="GET", status=429, count=1)
+        )
+        with Yce(scaled_profile(sandbox, config), paths=paths) as yce:
+            started = time.monotonic()
+            results = yce.run(
+                "enhance", inputs[:10], {"scale": 1}, output=tmp_path / "out", raise_errors=False
+            )
+            elapsed = time.monotonic() - started
+        assert [r.status for r in results] == ["success"] * 10
+        assert [t.state for t in sandbox.tasks.values()].count("dropped") == 0
+        assert len(sandbox.charges()) == 10
+        assert elapsed > 1.0  # the Retry-After held the batch back
