@@ -135,6 +135,8 @@ def make_command(feature: Feature):
             return
         started = time.monotonic()
         yce = state.yce()
+        if len(texts) > 1:
+            state.reporter.start_batch(len(texts), budget=lambda: yce.client.limiter.remaining())
         results = yce.run(
             feature,
             texts,

@@ -151,8 +151,41 @@ class Reporter:
 
     # -- results -------------------------------------------------------------------
 
+    def start_batch(self, total: int, budget=None) -> None:
+        """Several inputs: an overall row (done of total, failures, requests left in
+        the current rate windows) above the per-input rows."""
+        self._batch = {"total": total, "done": 0, "failed": 0, "budget": budget}
+        if self.fancy:
+            progress = self._ensure_progress()
+            self._batch["row"] = progress.add_task("batch", total=total)
+            self._refresh_batch()
+
+    def _refresh_batch(self) -> None:
+        batch = getattr(self, "_batch", None)
+        if not batch or "row" not in batch or self._progress is None:
+            return
+        left = ""
+        if batch["budget"] is not None:
+            try:
+                left = f", {batch['budget']()} requests left in the window"
+            except Exception:  # the budget is a nicety; never let it break a run
+                left = ""
+        description = f"batch: {batch['done']}/{batch['total']} done"
+        if batch["failed"]:
+            description += f", {batch['failed']} failed"
+        self._progress.update(
+            batch["row"], completed=batch["done"] + batch["failed"], description=description + left
+        )
+
     def task_result(self, result) -> None:
         """Called once per finished (or failed) task."""
+        batch = getattr(self, "_batch", None)
+        if batch is not None:
+            batch["failed" if result.status not in ("success", "skipped") else "done"] += 1
+            self._refresh_batch()
+            row = self._rows.pop(result.input, None)
+            if row is not None and self._progress is not None:
+                self._progress.remove_task(row[1])
         if self.json_mode:
             self.data(result.to_dict())
             return
