@@ -253,3 +253,33 @@ def test_help_groups_commands_by_area_and_suggests_close_commands():
     assert text.index("enhance") < text.index("Try-on:")
     typo = run_cli("enhanse")
     assert typo.code == 2 and "Did you mean 'enhance'" in typo.stderr
+
+
+def test_every_command_help_has_a_summary_and_examples():
+    import typer
+
+    from ycecli.cli.app import app
+
+    root = typer.main.get_command(app)
+    ctx = root.make_context("yce", [], resilient_parsing=True)
+    missing = []
+    seen = []
+
+    def walk(group, parent_ctx, prefix):
+        for name in group.list_commands(parent_ctx):
+            command = group.get_command(parent_ctx, name)
+            if command is None or command.hidden:
+                continue
+            sub_ctx = command.make_context(name, [], parent=parent_ctx, resilient_parsing=True)
+            if hasattr(command, "list_commands"):
+                walk(command, sub_ctx, f"{prefix} {name}")
+                continue
+            text = command.get_help(sub_ctx)
+            seen.append(name)
+            summary = (command.help or "").strip().splitlines()
+            if not summary or "Examples:" not in text:
+                missing.append(f"{prefix} {name}")
+
+    walk(root, ctx, "yce")
+    assert missing == []
+    assert {"enhance", "ring-vto", "skin-analysis", "history", "resume"} <= set(seen)

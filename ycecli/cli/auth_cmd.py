@@ -9,7 +9,10 @@ from ycecli.cli.guard import guarded
 app = typer.Typer(help="Check credentials and manage cached access tokens.", no_args_is_help=True)
 
 
-@app.command("check")
+@app.command(
+    "check",
+    epilog="Examples: yce auth check | yce --profile shop auth check | yce --json auth check",
+)
 @guarded
 def check(ctx: typer.Context) -> None:
     """Get a fresh v1 access token and show the unit balance (v2 keys: presence only)."""
@@ -26,7 +29,10 @@ def check(ctx: typer.Context) -> None:
         state.reporter.out(f"v2 API key: {info['api_key']}")
 
 
-@app.command("logout")
+@app.command(
+    "logout",
+    epilog="Examples: yce auth logout | yce --json auth logout",
+)
 @guarded
 def logout(ctx: typer.Context) -> None:
     """Delete every cached access token (credentials in profiles are kept)."""

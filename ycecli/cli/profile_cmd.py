@@ -36,7 +36,15 @@ def _read_stdin_line(what: str) -> str:
     return value
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog=(
+        "Examples: yce profile add work --client-id YOUR_API_KEY "
+        "--client-secret-stdin < secret.txt | "
+        "yce profile add shop --api-key-stdin < v2-key.txt | "
+        "yce profile add work   (prompts in a terminal)"
+    ),
+)
 @guarded
 def add(
     ctx: typer.Context,
@@ -130,7 +138,10 @@ def add(
     )
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog="Examples: yce profile list | yce --json profile list",
+)
 @guarded
 def list_profiles(ctx: typer.Context) -> None:
     """List profiles; the default is marked with *."""
@@ -158,7 +169,14 @@ def list_profiles(ctx: typer.Context) -> None:
         state.reporter.out(f"{mark} {row['name']}  ({', '.join(row['apis']) or 'no credentials'})")
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=(
+        "Examples: yce profile show | "
+        "yce profile show work | "
+        "YCE_API_BASE=http://127.0.0.1:8080 yce profile show"
+    ),
+)
 @guarded
 def show(
     ctx: typer.Context,
@@ -184,7 +202,10 @@ def show(
         state.reporter.out(f"{key}: {value if value is not None else '-'}{suffix}")
 
 
-@app.command("use")
+@app.command(
+    "use",
+    epilog="Examples: yce profile use work | yce profile use shop",
+)
 @guarded
 def use(ctx: typer.Context, name: NameArg) -> None:
     """Make a profile the default."""
@@ -198,7 +219,10 @@ def use(ctx: typer.Context, name: NameArg) -> None:
     ctx.obj.reporter.note(f"default profile is now {name!r}")
 
 
-@app.command("remove")
+@app.command(
+    "remove",
+    epilog="Examples: yce profile remove old | yce profile remove work",
+)
 @guarded
 def remove(ctx: typer.Context, name: NameArg) -> None:
     """Delete a profile (and its cached token)."""

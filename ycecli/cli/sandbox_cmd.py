@@ -14,7 +14,14 @@ from ycecli.cli.guard import guarded
 app = typer.Typer(help="Run the local API emulator.", no_args_is_help=True)
 
 
-@app.command("serve")
+@app.command(
+    "serve",
+    epilog=(
+        "Examples: yce sandbox serve --port 8080 --task-seconds 1 | "
+        "yce sandbox serve --port 0 --units 5 | "
+        "yce --json sandbox serve --port 0"
+    ),
+)
 @guarded
 def serve(
     ctx: typer.Context,

@@ -55,7 +55,14 @@ def _pages(state, fetch, key: str, starting_token, all_pages: bool) -> list:
     return items
 
 
-@app.command("groups")
+@app.command(
+    "groups",
+    epilog=(
+        "Examples: yce styles groups hair-style | "
+        "yce styles groups headshot --all | "
+        "yce --json styles groups generate"
+    ),
+)
 @guarded
 def groups(
     ctx: typer.Context,
@@ -84,7 +91,14 @@ def groups(
             state.reporter.out(f"{group['id']}  {(group.get('info') or {}).get('title', '')}")
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=(
+        "Examples: yce styles list hair-style | "
+        "yce styles list hair-style --group GROUP_ID --all | "
+        "yce --json styles list clothes --category CATEGORY_ID"
+    ),
+)
 @guarded
 def list_styles_cmd(
     ctx: typer.Context,

@@ -16,7 +16,10 @@ FeatureArg = Annotated[str, typer.Argument(help="Feature command name, e.g. enha
 TaskIdArg = Annotated[str, typer.Argument(help="The task id yce printed (quote it).")]
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog="Examples: yce task list | yce task list --open | yce --json task list -n 100",
+)
 @guarded
 def list_tasks(
     ctx: typer.Context,
@@ -43,7 +46,10 @@ def list_tasks(
         )
 
 
-@app.command("status")
+@app.command(
+    "status",
+    epilog=("Examples: yce task status enhance TASK_ID | yce --json task status ring-vto TASK_ID"),
+)
 @guarded
 def status(ctx: typer.Context, feature: FeatureArg, task_id: TaskIdArg) -> None:
     """Ask the API for a task's status once (this counts as a poll)."""
@@ -63,7 +69,14 @@ def status(ctx: typer.Context, feature: FeatureArg, task_id: TaskIdArg) -> None:
             state.reporter.note(f"url: {item.url}")
 
 
-@app.command("wait")
+@app.command(
+    "wait",
+    epilog=(
+        "Examples: yce task wait enhance TASK_ID | "
+        "yce task wait enhance TASK_ID -o out/ | "
+        "yce --json task wait skin-analysis TASK_ID"
+    ),
+)
 @guarded
 def wait(
     ctx: typer.Context,
@@ -87,7 +100,10 @@ def wait(
     state.reporter.task_result(result)
 
 
-@app.command("resume")
+@app.command(
+    "resume",
+    epilog="Examples: yce task resume | yce --json task resume | yce task resume --overwrite",
+)
 @guarded
 def resume(
     ctx: typer.Context,

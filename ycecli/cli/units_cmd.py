@@ -11,6 +11,7 @@ from ycecli.cli.guard import guarded
 
 app = typer.Typer(
     help="Show the unit balance; `yce units history` lists what was charged.",
+    epilog="Examples: yce units | yce --json units | yce units history --all",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -41,7 +42,14 @@ def balance(ctx: typer.Context) -> None:
         )
 
 
-@app.command("history")
+@app.command(
+    "history",
+    epilog=(
+        "Examples: yce units history | "
+        "yce units history --all | "
+        "yce --json units history --page-size 30"
+    ),
+)
 @guarded
 def history(
     ctx: typer.Context,
