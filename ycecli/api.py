@@ -178,8 +178,11 @@ class Yce:
             self._journal = jr.Journal.in_state_dir(self.paths.state_dir)
         return self._journal
 
-    def account(self, feature: Feature) -> str:
-        if feature.generation == "v2":
+    def account(self, feature: Feature | str) -> str:
+        """Who the API counts this work against: a feature's, or a generation's
+        ("v1"/"v2"), account. Keys the request_id counter and the journal."""
+        generation = feature if isinstance(feature, str) else feature.generation
+        if generation == "v2":
             digest = hashlib.sha256((self.profile.api_key or "").encode()).hexdigest()[:16]
             return f"v2:{digest}@{self.profile.api_base_v2}"
         return f"v1:{self.profile.client_id}@{self.profile.api_base}"
@@ -904,7 +907,7 @@ class Yce:
         server ignores a duplicate), and download results not yet on disk."""
         from ycecli import hooks
 
-        accounts = {self.account(f) for f in (get_feature("enhance"), get_feature("ring-vto"))}
+        accounts = {self.account("v1"), self.account("v2")}
         results = []
         for record in reversed(self.journal.list(limit=10_000, open_only=True)):
             if record.account not in accounts:
