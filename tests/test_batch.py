@@ -14,6 +14,7 @@ from ycecli.api import Yce
 from ycecli.batch import BatchInput, expand_inputs, in_shard, parse_shard
 from ycecli.errors import InvalidInput
 from ycecli.features import IMAGE_CONTENT_TYPES
+from ycecli.sandbox.server import Fault
 
 IMAGES = IMAGE_CONTENT_TYPES
 
@@ -94,9 +95,15 @@ def test_dry_run_checks_inputs_and_sends_nothing(sandbox_env, tree):
 def test_max_tasks_caps_the_run_and_a_rerun_continues(sandbox_env, tree):
     first = run_cli("--json", "enhance", "photos", "--max-tasks", "1", "-o", "out/")
     assert first.code == 0, first.stderr
-    assert [line["status"] for line in first.json_lines()] == ["success", "skipped"]
+    # Lines come as each input's outcome is known: an input left out, at once.
+    first_lines = {line["input"]: line["status"] for line in first.json_lines()}
+    assert sorted(first_lines.values()) == ["not_run", "success"]
     second = run_cli("--json", "enhance", "photos", "-o", "out/")
-    assert [line["status"] for line in second.json_lines()] == ["skipped", "success"]
+    second_lines = {line["input"]: line["status"] for line in second.json_lines()}
+    assert second_lines == {
+        name: "skipped" if status == "success" else "success"
+        for name, status in first_lines.items()
+    }
     assert len(sandbox_env.charges()) == 2  # each input paid once over both runs
 
 
@@ -104,14 +111,19 @@ def test_one_failure_does_not_stop_the_others_and_exits_10(sandbox_env, tree):
     sandbox_env.fail_next_task("error_no_face", "No face detected")
     result = run_cli("--json", "enhance", "photos", "-o", "out/")
     assert result.code == 10, result.stderr
-    assert [line["status"] for line in result.json_lines()] == ["error", "success"]
+    assert sorted(line["status"] for line in result.json_lines()) == ["error", "success"]
     assert "failed: " in result.stderr and "error_no_face" in result.stderr
-    sandbox_env.fail_next_task("error_no_face", "No face detected")
+    # --fail-fast: once an input fails, no new task starts (tasks already running, paid
+    # for, still finish). Here the first run request is refused, before any other starts.
+    sandbox_env.inject(Fault("status", method="POST", path="/s2s/v1.0/task/enhance", status=400))
     stopped = run_cli(
-        "--json", "enhance", "other/a.jpg", "photos/b.png", "--fail-fast", "-o", "out2/"
+        "--json", "enhance", "other/a.jpg", "photos/b.png", "--fail-fast", "--force", "-o", "out2/"
     )
-    assert stopped.code == 6
-    assert [line["status"] for line in stopped.json_lines()] == ["error"]
+    assert stopped.code == 5, stopped.stderr
+    lines = {line["input"]: line for line in stopped.json_lines()}
+    assert lines["other/a.jpg"]["status"] == "error"
+    assert lines["photos/b.png"]["status"] == "not_run"
+    assert "--fail-fast" in lines["photos/b.png"]["error_message"]
 
 
 def test_killed_mid_batch_and_rerun_pays_nothing_twice(sandbox, tree, monkeypatch):

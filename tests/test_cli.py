@@ -116,7 +116,7 @@ def test_timeout_exits_7_with_the_task_id_and_task_wait_finishes(sandbox_env, tm
     sandbox_env.config.task_seconds = 3.0
     result = run_cli("enhance", str(SAMPLE), "--timeout", "1")
     assert result.code == 7, result.stderr
-    task_id = re.search(r"yce task wait enhance '([^']+)'", result.stderr).group(1)
+    task_id = re.search(r"yce task wait enhance '?([^'\s`]+)", result.stderr).group(1)
     waited = run_cli("--json", "task", "wait", "enhance", task_id)
     assert waited.code == 0, waited.stderr
     [obj] = waited.json_lines()

@@ -286,7 +286,7 @@ def test_face_swap_detects_then_swaps_the_only_face(sandbox_env, photos, tmp_pat
     )
     assert obj["extra"]["detection_task_id"] == detect.task_id
     journal = run_cli("--json", "task", "list").json_lines()
-    assert [(r["feature"], r["state"]) for r in journal] == [
+    assert sorted((r["feature"], r["state"]) for r in journal) == [
         ("face-swap", "done"),
         ("face-swap-detect", "done"),
     ]

@@ -12,6 +12,7 @@ Progress is reported through `on_event(Event)`; nothing here prints.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ from ycecli import journal as jr
 from ycecli.config import Paths, Profile, load_profile
 from ycecli.errors import (
     ConfigError,
+    ExitStatus,
     InvalidInput,
     OutOfUnits,
     OutputExists,
@@ -35,6 +37,7 @@ from ycecli.errors import (
     YceError,
 )
 from ycecli.features import Feature, InputSpec, get_feature
+from ycecli.scheduler import Scheduler
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Event:
     task_id: str | None = None
     elapsed: float | None = None
     message: str | None = None
+    expected: float | None = None  # "status": seconds the task is expected to take
+    seconds: float | None = None  # "wait": how long
 
 
 EventCallback = Callable[[Event], None]
@@ -73,9 +78,24 @@ class TaskResult:
     error: str | None = None
     error_message: str | None = None
     exit_status: int = 0
+    # This run started (or finished) a task that was, or may have been, charged: a
+    # success, or a task the API dropped or that was still running when yce gave up.
+    charged: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def record_error(self, exc: YceError) -> None:
+        """The one way a failure is written into a result."""
+        from ycecli.errors import InvalidTaskId
+
+        if self.status in ("pending", "running", "success"):
+            # "success" too: a finishing step (unpacking a ZIP) can still fail.
+            self.status = "dropped" if isinstance(exc, InvalidTaskId) else "error"
+        code = exc.error if isinstance(exc, TaskFailed) else None
+        self.error = self.error or code or type(exc).__name__
+        self.error_message = self.error_message or exc.message
+        self.exit_status = int(exc.exit_status)
 
 
 @dataclass(frozen=True)
@@ -141,6 +161,82 @@ class Job:
     fingerprint: str | None = None  # feature + input content + parameters
     prior: Any = None  # the journal's record of the same work, if any
     skip: str | None = None  # why this input is not run ("done", "--max-tasks"...)
+    dropped: bool = False  # its earlier task was dropped by the API: not run again
+    record_id: int | None = None  # this process's claim in the journal: run it
+    busy: Any = None  # the record of another live process running the same work
+
+
+@dataclass
+class Submission:
+    """What a run request needs once the inputs are uploaded and hooks have run."""
+
+    file_ids: dict[str, list[str]]
+    urls: dict[str, list[str]]
+    params: dict
+
+
+DONE_EARLIER = "done earlier (same input and parameters)"
+# Names an image result may take besides its input's suffix (a PNG cut-out of a JPEG).
+IMAGE_RESULT_SUFFIXES = (".jpg", ".png", ".webp")
+OWNER_POLL_SECONDS = 0.5  # how often a process waiting for another checks the journal
+
+
+class _Run:
+    """One call of Yce.run: reports each input's result as soon as it is known."""
+
+    def __init__(self, yce, feature, ctx, overwrite, timeout, on_event, on_result) -> None:
+        self.yce, self.feature, self.ctx = yce, feature, ctx
+        self.overwrite, self.timeout = overwrite, timeout
+        self.on_event, self.on_result = on_event, on_result
+        self.stats: dict[str, Any] = {}
+
+    def settle(self, jobs, outcome: dict, errors: dict) -> None:
+        """Inputs that need no new task: done earlier, dropped earlier, left out, or
+        unfinished earlier (resumed here, without paying again)."""
+        for job in jobs:
+            if id(job) in outcome or job.record_id or job.busy is not None:
+                continue
+            if job.skip or job.dropped:
+                result = self.yce._skipped_result(self.feature, job, self.overwrite)
+            elif job.prior is not None:
+                result = TaskResult(feature=self.feature.command, input=job.label)
+                try:
+                    self.yce._resume_job(
+                        self.feature,
+                        job,
+                        self.ctx,
+                        result,
+                        self.overwrite,
+                        self.timeout,
+                        self.on_event,
+                    )
+                except YceError as exc:
+                    if isinstance(exc, (ConfigError, OutOfUnits)):
+                        raise  # every other input would fail the same way: stop the run
+                    result.record_error(exc)
+                    errors[id(job)] = exc
+            else:
+                continue
+            outcome[id(job)] = result
+            if self.on_result:
+                self.on_result(result)
+
+    def schedule(self, fresh, outcome: dict, errors: dict, fail_fast: bool) -> None:
+        scheduler = Scheduler(
+            self.yce,
+            self.feature,
+            self.ctx,
+            overwrite=self.overwrite,
+            timeout=self.timeout,
+            on_event=self.on_event,
+            on_result=self.on_result,
+            fail_fast=fail_fast,
+        )
+        for index, result in enumerate(scheduler.run(fresh)):
+            outcome[id(fresh[index])] = result
+            if index in scheduler.errors:
+                errors[id(fresh[index])] = scheduler.errors[index]
+        self.stats = scheduler.stats
 
 
 class Yce:
@@ -332,14 +428,20 @@ class Yce:
         force: bool = False,
         max_tasks: int | None = None,
         fail_fast: bool = False,
+        retry_dropped: bool = False,
     ) -> list[TaskResult]:
         """Run `feature` once per input. Every input and parameter is checked before
-        the first upload. With `raise_errors=False`, a failed input is reported in its
-        TaskResult and the others still run (unless `fail_fast`).
+        the first upload. With `raise_errors` (the default) the first failure stops
+        the run and is raised, its TaskResult as `exc.result`; without it, a failed
+        input is reported in its TaskResult and the others still run (unless
+        `fail_fast`).
 
-        Inputs already done with the same content and parameters are skipped, and
-        unfinished earlier runs of them are resumed rather than paid for again, unless
-        `force`. `max_tasks` caps how many tasks this call starts."""
+        Inputs already done with the same content and parameters are skipped (their
+        earlier results reported), unfinished earlier runs of them are resumed rather
+        than paid for again, and an input another yce process is running is waited
+        for and its result reused, unless `force`. An input whose earlier task the API
+        dropped (it may have been charged) is reported and left out unless
+        `retry_dropped`. `max_tasks` caps how many tasks this call starts."""
         from ycecli import hooks
 
         feature = get_feature(feature) if isinstance(feature, str) else feature
@@ -361,145 +463,220 @@ class Yce:
             layout=layout,
             existing_ok=True,
         )
-        self._match_journal(feature, jobs, resolved, overwrite=overwrite, force=force)
+        self._find_done(feature, jobs, resolved, force=force, retry_dropped=retry_dropped)
         # Every per-input check and parameter first: nothing is uploaded unless all pass.
         for job in jobs:
-            if job.skip:
+            if job.skip or job.dropped:
                 continue
             hooks.run(feature, "check_job", ctx, job, resolved)
             job.params = hooks.run(feature, "job_params", ctx, job, dict(resolved))
             feature.check_required(job.params)
         if max_tasks is not None:
-            runnable = [job for job in jobs if not job.skip]
+            runnable = [job for job in jobs if not job.skip and not job.dropped]
             for job in runnable[max_tasks:]:
                 job.skip = f"not run: --max-tasks {max_tasks} reached"
-        fresh = [job for job in jobs if not job.skip and job.prior is None]
-        if len(fresh) >= 2 and not raise_errors:
-            return self._run_batch(
-                feature, ctx, jobs, fresh, overwrite, timeout, on_event, on_result, fail_fast
-            )
-        results = []
-        started = 0
-        for job in jobs:
-            result = TaskResult(feature=feature.command, input=job.label)
-            if not job.skip and max_tasks is not None and started >= max_tasks:
-                job.skip = f"not run: --max-tasks {max_tasks} reached"
-            if job.skip:
-                result.status = "skipped"
-                result.error_message = job.skip
-                if job.prior is not None:
-                    result.task_id = job.prior.task_id
-                    result.files = self._reuse_outputs(job, overwrite)
-                if on_result:
-                    on_result(result)
-                results.append(result)
-                continue
-            started += 1
-            try:
-                if job.prior is not None:
-                    self._resume_job(feature, job, ctx, result, overwrite, timeout, on_event)
-                else:
-                    self._run_job(feature, job, ctx, result, overwrite, timeout, on_event)
-            except YceError as exc:
-                if isinstance(exc, (ConfigError, OutOfUnits)):
-                    raise  # every other input would fail the same way: stop the batch
-                if result.status in ("pending", "running", "success"):
-                    # "success" too: a finishing step (unpacking a ZIP) can still fail.
-                    result.status = "error"
-                code = exc.error if isinstance(exc, TaskFailed) else None
-                result.error = result.error or code or type(exc).__name__
-                result.error_message = result.error_message or exc.message
-                result.exit_status = int(exc.exit_status)
-                if raise_errors:
-                    exc.result = result  # type: ignore[attr-defined]
-                    raise
-                if on_result:
-                    on_result(result)
-                results.append(result)
-                if fail_fast:
-                    break
-                continue
-            if on_result:
-                on_result(result)
-            results.append(result)
-        return results
+        outcome: dict[int, TaskResult] = {}
+        errors: dict[int, YceError] = {}
+        owner = jr.owner_token()
+        if raise_errors and on_result is not None:
+            # A failure is raised, with its result, rather than reported: once is enough.
+            report = on_result
 
-    def _run_batch(
-        self, feature, ctx, jobs, fresh, overwrite, timeout, on_event, on_result, fail_fast
-    ) -> list[TaskResult]:
-        """Skipped and resumed inputs one by one, then every new one through the
-        scheduler, which keeps the API's limits and every task's polling window."""
-        from ycecli.scheduler import Scheduler
+            def on_result(result: TaskResult) -> None:
+                if result.status in ("success", "skipped"):
+                    report(result)
 
-        by_job: dict[int, TaskResult] = {}
-        for job in jobs:
-            if job in fresh:
-                continue
-            result = TaskResult(feature=feature.command, input=job.label)
-            if job.skip:
-                result.status, result.error_message = "skipped", job.skip
-                if job.prior is not None:
-                    result.task_id = job.prior.task_id
-                    result.files = self._reuse_outputs(job, overwrite)
-            else:
-                try:
-                    self._resume_job(feature, job, ctx, result, overwrite, timeout, on_event)
-                except YceError as exc:
-                    if isinstance(exc, (ConfigError, OutOfUnits)):
-                        raise
-                    result.status = "error" if result.status != "timeout" else result.status
-                    result.error = result.error or type(exc).__name__
-                    result.error_message = result.error_message or exc.message
-                    result.exit_status = int(exc.exit_status)
-            if on_result:
-                on_result(result)
-            by_job[id(job)] = result
-        scheduler = Scheduler(
-            self,
-            feature,
-            ctx,
-            overwrite=overwrite,
-            timeout=timeout,
-            on_event=on_event,
-            on_result=on_result,
-            fail_fast=fail_fast,
-        )
-        for job, result in zip(fresh, scheduler.run(fresh), strict=True):
-            by_job[id(job)] = result
-        self.last_batch_stats = scheduler.stats
-        return [by_job[id(job)] for job in jobs]
+        runner = _Run(self, feature, ctx, overwrite, timeout, on_event, on_result)
+        runner.settle([job for job in jobs if job.skip or job.dropped], outcome, errors)
+        try:
+            undecided = [job for job in jobs if id(job) not in outcome]
+            while undecided:
+                self._claim(feature, undecided, owner, force=force, retry_dropped=retry_dropped)
+                self._check_targets(feature, [j for j in undecided if j.record_id], overwrite)
+                force = False  # an input that had to wait is decided again as it stands now
+                runner.settle(undecided, outcome, errors)
+                fresh = [j for j in undecided if j.record_id and id(j) not in outcome]
+                if fresh:
+                    runner.schedule(fresh, outcome, errors, fail_fast or raise_errors)
+                undecided = [j for j in undecided if id(j) not in outcome]
+                for job in undecided:
+                    # Another yce process is running this very input: wait for it,
+                    # then decide again (its result is usually ours to reuse).
+                    self._wait_for_owner(job, on_event)
+        finally:
+            self.journal.release_claims(owner)
+        self.last_batch_stats = runner.stats
+        if raise_errors:
+            for job in jobs:
+                exc = errors.get(id(job))
+                if exc is not None:
+                    exc.result = outcome[id(job)]  # type: ignore[attr-defined]
+                    raise exc
+        return [outcome[id(job)] for job in jobs]
 
-    def _match_journal(self, feature, jobs, params, *, overwrite: bool, force: bool) -> None:
-        """Find each input's earlier work in the journal: skip what is done, resume
-        what is still alive, and refuse to pay twice for what may have been charged."""
+    def _find_done(self, feature, jobs, params, *, force: bool, retry_dropped: bool) -> None:
+        """Fingerprint every input and read the journal: inputs done earlier (their
+        results still on disk) are skipped, inputs whose earlier task the API dropped
+        are left out. Nothing is claimed yet."""
         from ycecli.batch import fingerprint
 
         account = self.account(feature)
         for job in jobs:
             job.fingerprint = fingerprint(feature.command, job.refs, params)
-            prior = None if force else self.journal.find_fingerprint(account, job.fingerprint)
-            if prior is not None and prior.state == jr.DONE:
-                outputs = [Path(p) for p in prior.outputs]
-                if all(p.exists() for p in outputs) and (outputs or job.target is None):
-                    job.prior, job.skip = prior, "done earlier (same input and parameters)"
-                    continue
-            elif prior is not None and prior.state in jr.OPEN_STATES:
-                resumable = prior.task_id is not None or prior.request_id is not None
-                if resumable:
-                    job.prior = prior
-            elif prior is not None and prior.state == jr.DROPPED:
-                raise InvalidInput(
-                    f"{job.label}: its earlier task {prior.task_id} was dropped by the API, "
-                    "which may have charged it (003:354)",
-                    hint="Rerun with --force to run it again anyway.",
-                )
-            if job.target is not None and job.target.exists() and not overwrite:
-                raise OutputExists(
-                    f"{job.target} already exists",
-                    hint="Pass --overwrite to replace it, or choose another -o.",
-                )
+            if force:
+                continue
+            prior = self.journal.find_fingerprint(account, job.fingerprint)
+            if prior is None:
+                continue
+            if prior.state == jr.DONE and (
+                all(Path(p).exists() for p in prior.outputs)
+                and (prior.outputs or job.target is None)
+            ):
+                job.prior, job.skip = prior, DONE_EARLIER
+            elif prior.state == jr.DROPPED and not retry_dropped:
+                job.prior, job.dropped = prior, True
 
-    def _after(self, feature, ctx, job, result) -> None:
+    def _claim(self, feature, jobs, owner: str, *, force: bool, retry_dropped: bool) -> None:
+        """Take each input for this process, atomically across processes: see
+        Journal.claim. Sets job.record_id (a new task to run), job.prior (resume it),
+        job.busy (another process is on it), job.skip or job.dropped."""
+        account = self.account(feature)
+        api_base = self.client_base(feature)
+        for job in jobs:
+            job.record_id = job.busy = None
+            outputs = [str(job.target.absolute())] if job.target else []
+            if force:
+                job.prior = None
+                job.record_id = self.journal.create(
+                    account=account,
+                    api_base=api_base,
+                    feature=feature.command,
+                    request_id=None,
+                    inputs=[job.label],
+                    file_ids={},
+                    params={},
+                    outputs=outputs,
+                    state=jr.PLANNED,
+                    fingerprint=job.fingerprint,
+                    owner=owner,
+                )
+                continue
+            claim = self.journal.claim(
+                account=account,
+                api_base=api_base,
+                feature=feature.command,
+                fingerprint=job.fingerprint,
+                inputs=[job.label],
+                outputs=outputs,
+                owner=owner,
+            )
+            if claim.verdict == "new":
+                job.record_id, job.prior = claim.record_id, None
+            elif claim.verdict == "done":
+                job.prior, job.skip = claim.record, DONE_EARLIER
+            elif claim.verdict == "busy":
+                job.busy = claim.record
+            elif claim.verdict == "resume":
+                job.prior = claim.record
+            elif claim.verdict == "dropped" and retry_dropped:
+                job.prior = None
+                job.record_id = self.journal.create(
+                    account=account,
+                    api_base=api_base,
+                    feature=feature.command,
+                    request_id=None,
+                    inputs=[job.label],
+                    file_ids={},
+                    params={},
+                    outputs=outputs,
+                    state=jr.PLANNED,
+                    fingerprint=job.fingerprint,
+                    owner=owner,
+                )
+            else:
+                job.prior, job.dropped = claim.record, True
+
+    def client_base(self, feature: Feature) -> str:
+        base = self.profile.api_base_v2 if feature.generation == "v2" else self.profile.api_base
+        return base
+
+    def _check_targets(self, feature, jobs, overwrite: bool) -> None:
+        """An output that exists is never replaced without `overwrite`: refuse before
+        anything is spent. A result's format may differ from its input's (a JPEG in, a
+        PNG cut-out back), so every name the result could take is checked."""
+        if overwrite:
+            return
+        for job in jobs:
+            if job.target is None:
+                continue
+            candidates = [job.target]
+            if not job.target_given and feature.result == "image":
+                candidates += [job.target.with_suffix(s) for s in IMAGE_RESULT_SUFFIXES]
+            for path in candidates:
+                if path.exists():
+                    raise OutputExists(
+                        f"{path} already exists",
+                        hint="Pass --overwrite to replace it, or choose another -o.",
+                    )
+
+    def _wait_for_owner(self, job, on_event) -> None:
+        busy = job.busy
+        pid = (busy.owner or "").split(":")[1] if busy and busy.owner else "?"
+        self._emit(
+            on_event,
+            Event(
+                "wait",
+                label=job.label,
+                message=f"another yce process (pid {pid}) is running this input with "
+                "the same parameters; waiting for its result",
+            ),
+        )
+        while True:
+            record = self.journal.get(busy.id)
+            if record is None or record.state not in (
+                jr.PLANNED,
+                jr.SUBMITTING,
+                jr.RUNNING,
+                jr.SUCCEEDED,
+            ):
+                return
+            if not jr.owner_alive(record.owner, record.updated_at):
+                return
+            time.sleep(OWNER_POLL_SECONDS)
+
+    def _skipped_result(self, feature, job, overwrite: bool) -> TaskResult:
+        """What an input not run now reports: the earlier task's results when it was
+        done earlier, the reason otherwise."""
+        result = TaskResult(feature=feature.command, input=job.label, status="skipped")
+        prior = job.prior
+        if job.dropped and prior is not None:
+            result.status = "dropped"
+            result.task_id, result.request_id = prior.task_id, prior.request_id
+            result.error = prior.error or "InvalidTaskId"
+            result.error_message = (
+                f"its earlier task {prior.task_id} was dropped by the API and may have "
+                "been charged (003:354); not run again (--retry-dropped runs it again)"
+            )
+            result.exit_status = int(ExitStatus.API_REJECTED)
+            return result
+        result.error_message = job.skip
+        if prior is None:
+            result.status = "not_run"  # left out: --max-tasks
+        else:
+            result.task_id, result.request_id = prior.task_id, prior.request_id
+            result.data = list(prior.results or [])
+            result.dst_ids = [
+                d["dst_id"] for d in result.data if isinstance(d, dict) and d.get("dst_id")
+            ]
+            result.extra = dict(prior.extra or {})
+            try:
+                result.files = self._reuse_outputs(job, overwrite)
+            except YceError as exc:
+                result.status = "error"
+                result.record_error(exc)
+        return result
+
+    def after(self, feature, ctx, job, result) -> None:
         """The feature's finishing step; only then is the task done in the journal."""
         from ycecli import hooks
 
@@ -507,21 +684,30 @@ class Yce:
         record = self.journal.find_task(feature.command, result.task_id) if result.task_id else None
         if record is not None:
             outputs = [str(Path(f).absolute()) for f in result.files]
-            self.journal.update(record.id, state=jr.DONE, outputs=outputs)
+            extra = json.loads(json.dumps(result.extra, default=str))
+            self.journal.update(record.id, state=jr.DONE, outputs=outputs, extra=extra)
 
     def _reuse_outputs(self, job, overwrite: bool) -> list[str]:
-        """An input done earlier costs nothing now: its result files are copied to
-        where this run would have written them (when that is somewhere else)."""
+        """An input done earlier costs nothing now: its result files are reported, and
+        copied to where this run would have written them when that is elsewhere."""
         from ycecli.transfer import place_file
 
         earlier = [Path(p) for p in job.prior.outputs]
-        if job.target is None or not earlier or earlier[0] == job.target.absolute():
+        if job.target is None or not earlier:
             return [str(p) for p in earlier]
         written = []
         for index, source in enumerate(earlier):
-            target = job.target.with_suffix(source.suffix) if not job.target_given else job.target
+            target = job.target if job.target_given else job.target.with_suffix(source.suffix)
             if index:
                 target = target.with_name(f"{target.stem}_{index + 1}{target.suffix}")
+            if target.absolute() == source.absolute() or _same_file(source, target):
+                written.append(str(target))
+                continue
+            if target.exists() and not overwrite:
+                raise OutputExists(
+                    f"{target} already exists (the result, done earlier, is {source})",
+                    hint="Pass --overwrite to replace it, or choose another -o.",
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
             os.close(fd)
@@ -567,7 +753,8 @@ class Yce:
             on_event,
             label=job.label,
         )
-        self._after(feature, ctx, job, result)
+        result.charged = True
+        self.after(feature, ctx, job, result)
 
     def _emit(self, on_event: EventCallback | None, event: Event) -> None:
         if on_event:
@@ -610,70 +797,92 @@ class Yce:
         )
         return slot.file_id
 
-    def _run_job(self, feature, job, ctx, result, overwrite, timeout, on_event) -> None:
-        task_id, record = self._start_job(feature, job, ctx, result, on_event)
-        if task_id is None:
-            return  # a hook finished the job without a task (face swap --detect-only)
-        self._finish(
-            feature,
-            task_id,
-            record,
-            job.target,
-            job.target_given,
-            result,
-            overwrite,
-            timeout,
-            on_event,
-            label=job.label,
-        )
-        self._after(feature, ctx, job, result)
+    def run_job(self, feature, job, ctx, result, on_event=None, timeout=None) -> None:
+        """Run one planned job (a hook's own task, like face swap's detection) through
+        the same pipeline as every task; raise its error."""
+        scheduler = Scheduler(self, feature, ctx, timeout=timeout, on_event=on_event)
+        [done] = scheduler.run([job])
+        for key, value in done.__dict__.items():
+            setattr(result, key, value)
+        if scheduler.errors:
+            raise scheduler.errors[0]
 
-    def _start_job(self, feature, job, ctx, result, on_event, file_ids=None):
-        """Upload (unless `file_ids` are given), journal and submit one job.
-        Returns (task_id, journal record id); (None, None) when a hook completed it."""
+    def prepare_submit(self, feature, job, ctx, result, file_ids, on_event):
+        """Run the steps that need the uploaded files (hooks' before_submit). Returns
+        what the run request needs, or None when a hook finished the job itself."""
         from ycecli import hooks
 
         specs = {spec.name: spec for spec in feature.inputs}
         urls: dict[str, list[str]] = {}
-        uploaded = file_ids is not None
-        file_ids = dict(file_ids or {})
         for name, refs in job.refs.items():
             for ref in refs:
                 if ref.url is not None and ref.path is None and specs[name].url_field:
                     urls.setdefault(name, []).append(ref.url)
-                elif not uploaded:
-                    file_ids.setdefault(name, []).append(
-                        self.upload(feature, specs[name], ref, on_event)
-                    )
+        file_ids = dict(file_ids or {})
         try:
             params = hooks.run(feature, "before_submit", ctx, job, file_ids, job.params)
         except hooks.SkipTask as skip:
             result.status = "success"
             result.extra.update(skip.extra)
+            if job.record_id:
+                self.journal.update(job.record_id, state=jr.ABANDONED)
             self._emit(on_event, Event("done", label=job.label, status="success"))
-            return None, None
+            return None
+        return Submission(file_ids=file_ids, urls=urls, params=params)
+
+    def submit(
+        self,
+        feature,
+        job,
+        submission: Submission,
+        result: TaskResult,
+        on_event,
+        *,
+        hold: str | None = None,
+        size_class: str | None = None,
+    ) -> tuple[str, int]:
+        """Journal, then send, one run request; returns (task_id, journal record id).
+        The journal has the request_id before the request goes, and the task_id
+        before the first poll, so an interrupted run is resumed, never paid twice."""
+        from ycecli.errors import ApiError
+        from ycecli.tasks import submit, task_path
+
         account = self.account(feature)
         # v2 documents no request_id (000-002); v1 needs a fresh one per task.
         request_id = self.journal.next_request_id(account) if feature.generation == "v1" else None
         result.request_id = request_id
-        body = feature.build_body(request_id, file_ids, params, urls)
-        record = self.journal.create(
-            account=account,
-            api_base=self.client.base_url(feature.generation),
-            feature=feature.command,
-            request_id=request_id,
-            inputs=[job.label],
-            file_ids=file_ids,
-            params=dict(params),
-            # Absolute, so the journal can finish the task from any directory later.
-            outputs=[str(job.target.absolute())] if job.target else [],
-            fingerprint=job.fingerprint,
+        body = feature.build_body(
+            request_id, submission.file_ids, submission.params, submission.urls
         )
-        from ycecli.errors import ApiError
-        from ycecli.tasks import submit, task_path
-
+        # Absolute, so the journal can finish the task from any directory later.
+        outputs = [str(job.target.absolute())] if job.target else []
+        if job.record_id:
+            record = job.record_id
+            self.journal.update(
+                record,
+                request_id=request_id,
+                file_ids=submission.file_ids,
+                params=dict(submission.params),
+                outputs=outputs,
+                state=jr.SUBMITTING,
+                size_class=size_class,
+            )
+        else:
+            record = self.journal.create(
+                account=account,
+                api_base=self.client_base(feature),
+                feature=feature.command,
+                request_id=request_id,
+                inputs=[job.label],
+                file_ids=submission.file_ids,
+                params=dict(submission.params),
+                outputs=outputs,
+                fingerprint=job.fingerprint,
+            )
         try:
-            task_id = submit(self.client, feature, body, task_path(feature, self.profile))
+            task_id = submit(
+                self.client, feature, body, task_path(feature, self.profile), hold=hold
+            )
         except ApiError as exc:
             self.journal.update(
                 record, state=jr.FAILED, error=exc.error_code, error_message=exc.message
@@ -682,7 +891,7 @@ class Yce:
         result.task_id = task_id
         result.status = "running"
         # Recorded before the first poll: an interrupted run can be resumed by id.
-        self.journal.update(record, task_id=task_id, state=jr.RUNNING)
+        self.journal.update(record, task_id=task_id, state=jr.RUNNING, submitted_at=time.time())
         self._emit(on_event, Event("submitted", label=job.label, task_id=task_id))
         return task_id, record
 
@@ -717,7 +926,7 @@ class Yce:
                 ),
             )
         except (TaskFailed, TaskTimeout, InvalidTaskId) as exc:
-            self._record_failure(record, result, exc)
+            self.record_failure(record, result, exc)
             raise
         self._on_success(
             feature,
@@ -732,7 +941,7 @@ class Yce:
             label=label,
         )
 
-    def _record_failure(self, record, result, exc) -> None:
+    def record_failure(self, record, result, exc) -> None:
         """What the journal and the result say when polling ended badly."""
         from ycecli.errors import InvalidTaskId
 
@@ -745,10 +954,12 @@ class Yce:
                 )
         elif isinstance(exc, TaskTimeout):
             result.status = "timeout"
+            result.charged = True  # it may still finish, and be charged, unpolled
             if record:
                 self.journal.update(record, state=jr.TIMED_OUT)
         elif isinstance(exc, InvalidTaskId):
             result.status = "dropped"
+            result.charged = True  # 003:354: a dropped task may have been charged
             if record:
                 self.journal.update(
                     record, state=jr.DROPPED, error=exc.error_code, error_message=exc.message
@@ -888,7 +1099,7 @@ class Yce:
                 params=dict(record.params) if record else {},
             )
             ctx = hooks.HookContext(self, feature, on_event, overwrite=overwrite, output=output)
-            self._after(feature, ctx, job, result)
+            self.after(feature, ctx, job, result)
         except YceError as exc:
             exc.result = result  # type: ignore[attr-defined]
             raise
@@ -934,12 +1145,7 @@ class Yce:
             try:
                 self._resume_job(feature, job, ctx, result, overwrite, timeout, on_event)
             except YceError as exc:
-                if result.status in ("pending", "running", "success"):
-                    result.status = "error"
-                code = exc.error if isinstance(exc, TaskFailed) else None
-                result.error = result.error or code or type(exc).__name__
-                result.error_message = result.error_message or exc.message
-                result.exit_status = int(exc.exit_status)
+                result.record_error(exc)
             if on_result:
                 on_result(result)
             results.append(result)
@@ -999,6 +1205,16 @@ class Yce:
                 api_key="present (the v2 API has no documented way to verify it)",
             )
         return info
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Two paths holding the same bytes (a result copied there by an earlier rerun)."""
+    import filecmp
+
+    try:
+        return b.exists() and filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
 
 
 def _suffix_from_url(url: str) -> str:

@@ -28,7 +28,7 @@ from ycecli.errors import (
     OutOfUnits,
     RateLimited,
 )
-from ycecli.ratelimit import RateLimiter, SharedRateLimiter, SlidingWindow
+from ycecli.ratelimit import Budget, Limit
 
 log = logging.getLogger("ycecli.http")
 
@@ -125,17 +125,18 @@ def _server_request_id(headers: Any) -> str | None:
     return None
 
 
-def make_limiter(profile: Profile, paths: Paths, sleep: Callable[[float], None]):
-    """Both documented limits (003:238), shared by every yce process of this user when
-    the platform has file locks, else kept for this process."""
-    windows = [
-        (profile.rate_limit_ip, profile.rate_limit_ip_window),
-        (profile.rate_limit_token, profile.rate_limit_token_window),
+def make_budget(profile: Profile, paths: Paths, sleep: Callable[[float], None]) -> Budget:
+    """Both documented limits (003:238), shared by every yce process of this user
+    through files under the state dir where the platform has file locks, else kept
+    for this process."""
+    limits = [
+        Limit(profile.rate_limit_ip, profile.rate_limit_ip_window, "per IP"),
+        Limit(profile.rate_limit_token, profile.rate_limit_token_window, "per token"),
     ]
     try:
         import fcntl  # noqa: F401 (POSIX only)
     except ImportError:
-        return RateLimiter([SlidingWindow(n, w) for n, w in windows], sleep=sleep)
+        return Budget(limits, sleep=sleep)
     import hashlib
     from urllib.parse import urlsplit
 
@@ -145,9 +146,7 @@ def make_limiter(profile: Profile, paths: Paths, sleep: Callable[[float], None])
     keys = (f"ip\0{host}", f"token\0{host}\0{account}")
     folder = paths.state_dir / "ratelimit"
     files = [folder / (hashlib.sha256(k.encode()).hexdigest()[:20] + ".json") for k in keys]
-    return SharedRateLimiter(
-        [(f, n, w) for f, (n, w) in zip(files, windows, strict=True)], sleep=sleep
-    )
+    return Budget(limits, files, sleep=sleep)
 
 
 def _make_session():
@@ -189,7 +188,8 @@ class Client:
         self.on_wait = on_wait
         self.session = _make_session()
         self.timeout = (profile.connect_timeout, profile.read_timeout)
-        self.limiter = make_limiter(profile, paths, sleep)
+        self.budget = make_budget(profile, paths, sleep)
+        self.budget.on_wait = on_wait
         self._v1_auth: V1Auth | None = None
         self.requests_sent = 0
 
@@ -227,6 +227,8 @@ class Client:
         authenticate: bool = True,
         idempotent: bool = True,
         deadline: float | None = None,
+        hold: str | None = None,
+        urgent: bool = False,
     ) -> dict:
         """Send one API request, retrying what is safe to retry, and return its JSON.
 
@@ -241,6 +243,10 @@ class Client:
         `idempotent=False` is for requests that could start a second paid task (v2
         try-on documents no request_id): those are retried only when the server
         cannot have acted on them (the connection was never made, or a 429).
+
+        `hold` is the moment the shared budget reserved for this request (see
+        ycecli.ratelimit); `urgent` marks a poll of a running task, which goes before
+        new work. Retries are urgent too: the request they repeat was admitted.
         """
         url = self.base_url(generation) + path
         refreshed = False
@@ -250,11 +256,15 @@ class Client:
             headers = {"Accept": "application/json"}
             if authenticate:
                 headers["Authorization"] = self._auth_header(generation)
-            stamp = self.limiter.acquire()
+            stamp = self.budget.acquire(
+                hold=hold if attempt == 0 and not refreshed else None,
+                urgent=urgent or attempt > 0 or refreshed,
+                deadline=_budget_deadline(self.budget, deadline),
+            )
             try:
                 resp = self._send(method, url, headers=headers, params=params, json_body=json_body)
             except NetworkError as exc:
-                self.limiter.done(stamp)
+                self.budget.done(stamp)
                 if not idempotent and exc.maybe_sent:
                     raise NetworkError(
                         f"{method} {path}: {exc.message}; the request may have reached the "
@@ -274,7 +284,7 @@ class Client:
                 attempt += 1
                 continue
 
-            self.limiter.done(stamp)
+            self.budget.done(stamp)
             status = resp.status_code
             if status == 401 and authenticate and generation == "v1" and not refreshed:
                 # 003 FAQ: refresh the token on 401 InvalidAccessToken, once.
@@ -289,7 +299,7 @@ class Client:
                 if status == 429:
                     # The server's count differs from ours (another machine, another
                     # tool): every request of every yce process holds back, not just this.
-                    self.limiter.penalize(delay)
+                    self.budget.penalize(delay)
                 if attempt + 1 < self.retry.attempts and spent + delay <= self.retry.budget:
                     self._wait(f"HTTP {status}, retrying {method} {path}", delay)
                     spent += delay
@@ -427,6 +437,13 @@ class Client:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _budget_deadline(budget: Budget, deadline: float | None) -> float | None:
+    """`deadline` (time.monotonic) on the budget's clock."""
+    if deadline is None:
+        return None
+    return budget.clock() + (deadline - time.monotonic())
 
 
 def _bounded(delay: float, deadline: float | None) -> float:

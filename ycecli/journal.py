@@ -4,11 +4,19 @@ Every task is written here before its run request is sent (with the request_id i
 will use) and again, with its task_id, before its first poll. A run interrupted at
 any point can therefore be picked up again: re-sent with the same request_id (the
 server ignores duplicates, so nothing is charged twice) or re-polled by task id.
+
+The journal is also where yce processes of one user agree on who runs what: an input
+is claimed (`claim`) before anything is spent on it, so two processes given the same
+input and parameters start one task. And it remembers how long each kind of task
+takes (`durations`), so polls can be placed where the task is expected to be done.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 import sqlite3
 import threading
 import time
@@ -38,17 +46,55 @@ CREATE TABLE IF NOT EXISTS tasks (
     results TEXT NOT NULL DEFAULT '[]',
     error TEXT,
     error_message TEXT,
-    fingerprint TEXT
+    fingerprint TEXT,
+    owner TEXT,
+    submitted_at REAL,
+    size_class TEXT,
+    running_after REAL,
+    done_after REAL,
+    extra TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS tasks_task_id ON tasks (feature, task_id);
 CREATE TABLE IF NOT EXISTS request_ids (
     account TEXT PRIMARY KEY,
     next_id INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS durations (
+    key TEXT PRIMARY KEY,
+    seconds REAL NOT NULL,
+    floor REAL NOT NULL,
+    samples INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+);
 """
 
-# States a task moves through. "submitting" has a request_id but maybe no task_id yet.
-SUBMITTING, RUNNING, SUCCEEDED, DONE, FAILED, TIMED_OUT, DROPPED = (
+# Columns added after the first release (SCHEMA has them too), with their
+# declarations: older journals get them on open.
+_ADDED_COLUMNS = {
+    "fingerprint": "TEXT",
+    "owner": "TEXT",  # host:pid:start of the process that claimed the task
+    "submitted_at": "REAL",  # wall time of the run request's reply
+    "size_class": "TEXT",
+    "running_after": "REAL",  # a poll this many seconds after submission saw it running
+    "done_after": "REAL",  # the poll that saw it finished, seconds after submission
+    "extra": "TEXT NOT NULL DEFAULT '{}'",  # what the feature's finishing step reported
+}
+
+# 003:1631: request_id is an integer, "incremental ... starting from 0", and a repeated
+# one "will be ignored" - for the same file id at least, perhaps account-wide. Two
+# machines (or containers, or CI jobs) on one account that both counted from 0 would
+# hand each other's tasks back. So each journal starts its counter at a random point
+# of the range JSON integers keep exactly (below 2**53), far from 0 and from any other
+# journal's: with 2**52 possible starts, two journals running a million tasks each
+# overlap with a probability near 4e-10. Counters below REQUEST_ID_FLOOR were written
+# by journals that still counted from 0; they jump to a random start too.
+REQUEST_ID_FLOOR = 2**32
+REQUEST_ID_SPAN = 2**52
+
+# States a task moves through. "planned" is a claim: nothing spent yet, no request_id.
+# "submitting" has a request_id but maybe no task_id yet.
+PLANNED, SUBMITTING, RUNNING, SUCCEEDED, DONE, FAILED, TIMED_OUT, DROPPED, ABANDONED = (
+    "planned",
     "submitting",
     "running",
     "succeeded",  # the engine finished; results not all on disk yet
@@ -56,10 +102,50 @@ SUBMITTING, RUNNING, SUCCEEDED, DONE, FAILED, TIMED_OUT, DROPPED = (
     "error",
     "timeout",
     "dropped",
+    "abandoned",  # a claim whose process ended before it spent anything
 )
 OPEN_STATES = (SUBMITTING, RUNNING, SUCCEEDED, TIMED_OUT)
+# States in which the claiming process is (or was) working on the task.
+_CLAIMED_STATES = (PLANNED, SUBMITTING, RUNNING, SUCCEEDED)
 
-_JSON_COLUMNS = ("inputs", "file_ids", "params", "outputs", "results")
+_JSON_COLUMNS = ("inputs", "file_ids", "params", "outputs", "results", "extra")
+
+# A claim by a process on another host cannot be checked for life; it is trusted
+# while its record keeps changing, and no longer than this after its last change.
+FOREIGN_CLAIM_TTL = 900.0
+
+
+def _process_start(pid: int) -> str:
+    """When the process started (Linux: clock ticks since boot), so a recycled pid is
+    not taken for the process that made a claim; empty where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_token() -> str:
+    """Who this process is, for claims: host, pid and start time."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+
+
+def owner_alive(token: str | None, updated_at: float, now: float | None = None) -> bool:
+    if not token:
+        return False  # records from before claims existed: nobody is on them
+    host, _, rest = token.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if host != socket.gethostname():
+        return (now or time.time()) - updated_at < FOREIGN_CLAIM_TTL
+    try:
+        pid = int(pid_text)
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    return not started or _process_start(pid) == started
 
 
 @dataclass
@@ -81,9 +167,30 @@ class TaskRecord:
     error: str | None
     error_message: str | None
     fingerprint: str | None = None
+    owner: str | None = None
+    submitted_at: float | None = None
+    size_class: str | None = None
+    running_after: float | None = None
+    done_after: float | None = None
+    extra: dict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass
+class Claim:
+    """What the journal says about an input before anything is spent on it.
+
+    verdict: "new" (this process now owns `record_id`, state planned), "done" (finished
+    earlier, outputs on disk), "busy" (another live process is on it), "resume" (an
+    earlier run left it unfinished; this process now owns it), "dropped" (the API
+    dropped its earlier task, which may have been charged).
+    """
+
+    verdict: str
+    record: TaskRecord | None = None
+    record_id: int | None = None
 
 
 class Journal:
@@ -100,8 +207,13 @@ class Journal:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
         columns = {row["name"] for row in self.db.execute("PRAGMA table_info(tasks)")}
-        if "fingerprint" not in columns:  # journals written before batch runs existed
-            self.db.execute("ALTER TABLE tasks ADD COLUMN fingerprint TEXT")
+        for name, declaration in _ADDED_COLUMNS.items():
+            if name not in columns:
+                try:
+                    self.db.execute(f"ALTER TABLE tasks ADD COLUMN {name} {declaration}")
+                except sqlite3.OperationalError as exc:
+                    if "duplicate column" not in str(exc):
+                        raise  # another process added it a moment ago: fine; else not
         self.db.execute(
             "CREATE INDEX IF NOT EXISTS tasks_fingerprint ON tasks (account, fingerprint)"
         )
@@ -128,18 +240,21 @@ class Journal:
             return self.db.execute(query, args).fetchall()
 
     def next_request_id(self, account: str) -> int:
-        """A request_id never used before by this account from this machine.
+        """A request_id never used before by this account from this journal, and
+        (with near certainty) from any other: see REQUEST_ID_SPAN.
 
-        003 calls request_id an "incremental request number starting from 0" and
-        says requests repeating one "will be ignored", without saying whether that is
-        per token, per file or per feature. A counter per account satisfies every
-        reading: a new task can never be mistaken for an old one and skipped.
+        003 says requests repeating a request_id "will be ignored", without saying
+        whether that is per token, per file or per feature. A counter per account,
+        from a random start, satisfies every reading: a new task can never be
+        mistaken for an old one, of this machine or another, and skipped.
         """
         with self._write() as db:
             row = db.execute(
                 "SELECT next_id FROM request_ids WHERE account = ?", (account,)
             ).fetchone()
             value = row["next_id"] if row else 0
+            if value < REQUEST_ID_FLOOR:
+                value = REQUEST_ID_FLOOR + secrets.randbelow(REQUEST_ID_SPAN)
             db.execute(
                 "INSERT INTO request_ids (account, next_id) VALUES (?, ?) "
                 "ON CONFLICT(account) DO UPDATE SET next_id = excluded.next_id",
@@ -161,30 +276,173 @@ class Journal:
         state: str = SUBMITTING,
         task_id: str | None = None,
         fingerprint: str | None = None,
+        owner: str | None = None,
+    ) -> int:
+        with self._write() as db:
+            return self._insert(
+                db,
+                account=account,
+                api_base=api_base,
+                feature=feature,
+                request_id=request_id,
+                inputs=inputs,
+                file_ids=file_ids,
+                params=params,
+                outputs=outputs,
+                state=state,
+                task_id=task_id,
+                fingerprint=fingerprint,
+                owner=owner,
+            )
+
+    @staticmethod
+    def _insert(
+        db: sqlite3.Connection,
+        *,
+        account: str,
+        api_base: str,
+        feature: str,
+        request_id: int | None,
+        inputs: list,
+        file_ids: dict,
+        params: dict,
+        outputs: list,
+        state: str,
+        task_id: str | None,
+        fingerprint: str | None,
+        owner: str | None,
     ) -> int:
         now = time.time()
+        cur = db.execute(
+            "INSERT INTO tasks (created_at, updated_at, account, api_base, feature, "
+            "request_id, task_id, state, inputs, file_ids, params, outputs, fingerprint, "
+            "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                now,
+                now,
+                account,
+                api_base,
+                feature,
+                request_id,
+                task_id,
+                state,
+                json.dumps(inputs),
+                json.dumps(file_ids),
+                json.dumps(params),
+                json.dumps(outputs),
+                fingerprint,
+                owner,
+            ),
+        )
+        return int(cur.lastrowid)
+
+    def claim(
+        self,
+        *,
+        account: str,
+        api_base: str,
+        feature: str,
+        fingerprint: str,
+        inputs: list,
+        outputs: list,
+        owner: str,
+    ) -> Claim:
+        """Decide, atomically across processes, what to do about one input: see Claim.
+
+        A claim is taken before anything is spent; it is what makes two processes
+        given the same input and parameters start one task between them.
+        """
         with self._write() as db:
-            cur = db.execute(
-                "INSERT INTO tasks (created_at, updated_at, account, api_base, feature, "
-                "request_id, task_id, state, inputs, file_ids, params, outputs, fingerprint) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    now,
-                    now,
-                    account,
-                    api_base,
-                    feature,
-                    request_id,
-                    task_id,
-                    state,
-                    json.dumps(inputs),
-                    json.dumps(file_ids),
-                    json.dumps(params),
-                    json.dumps(outputs),
-                    fingerprint,
-                ),
+            rows = db.execute(
+                "SELECT * FROM tasks WHERE account = ? AND fingerprint = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (account, fingerprint),
+            ).fetchall()
+            prior = _record(rows[0]) if rows else None
+            if prior is not None:
+                if prior.state == DONE and prior.outputs and _all_exist(prior.outputs):
+                    return Claim("done", prior)
+                if prior.state == DONE and not prior.outputs and not outputs:
+                    return Claim("done", prior)  # a JSON-only result: nothing to check
+                if (
+                    prior.state in _CLAIMED_STATES
+                    and prior.owner != owner
+                    and owner_alive(prior.owner, prior.updated_at)
+                ):
+                    return Claim("busy", prior)
+                if prior.state == DROPPED:
+                    return Claim("dropped", prior)
+                if prior.state in OPEN_STATES and (
+                    prior.task_id is not None or prior.request_id is not None
+                ):
+                    db.execute(
+                        "UPDATE tasks SET owner = ?, updated_at = ? WHERE id = ?",
+                        (owner, time.time(), prior.id),
+                    )
+                    return Claim("resume", prior, prior.id)
+                if prior.state == PLANNED:
+                    db.execute(
+                        "UPDATE tasks SET state = ?, updated_at = ? WHERE id = ?",
+                        (ABANDONED, time.time(), prior.id),
+                    )
+            record_id = self._insert(
+                db,
+                account=account,
+                api_base=api_base,
+                feature=feature,
+                request_id=None,
+                inputs=inputs,
+                file_ids={},
+                params={},
+                outputs=outputs,
+                state=PLANNED,
+                task_id=None,
+                fingerprint=fingerprint,
+                owner=owner,
             )
-            return int(cur.lastrowid)
+            return Claim("new", prior, record_id)
+
+    def release_claims(self, owner: str) -> None:
+        """This process is leaving: claims on which it spent nothing are abandoned."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE tasks SET state = ?, updated_at = ? WHERE owner = ? AND state = ?",
+                (ABANDONED, time.time(), owner, PLANNED),
+            )
+
+    # -- how long tasks take ------------------------------------------------------
+
+    def duration(self, key: str) -> tuple[float, float, int] | None:
+        """(seconds, floor, samples) learned for a kind of task, or None."""
+        rows = self._read("SELECT seconds, floor, samples FROM durations WHERE key = ?", (key,))
+        if not rows:
+            return None
+        return rows[0]["seconds"], rows[0]["floor"], rows[0]["samples"]
+
+    def durations_like(self, prefix: str) -> list[tuple[str, float, float, int]]:
+        rows = self._read(
+            "SELECT key, seconds, floor, samples FROM durations WHERE key LIKE ? "
+            "ORDER BY samples DESC",
+            (prefix.replace("%", "") + "%",),
+        )
+        return [(r["key"], r["seconds"], r["floor"], r["samples"]) for r in rows]
+
+    def learn_duration(self, key: str, update) -> None:
+        """Read-modify-write one duration estimate: `update(current or None)` returns
+        (seconds, floor, samples)."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT seconds, floor, samples FROM durations WHERE key = ?", (key,)
+            ).fetchone()
+            current = (row["seconds"], row["floor"], row["samples"]) if row else None
+            seconds, floor, samples = update(current)
+            db.execute(
+                "INSERT INTO durations (key, seconds, floor, samples, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "seconds = excluded.seconds, floor = excluded.floor, "
+                "samples = excluded.samples, updated_at = excluded.updated_at",
+                (key, seconds, floor, samples, time.time()),
+            )
 
     def update(self, record_id: int, **fields: Any) -> None:
         if not fields:
@@ -231,8 +489,13 @@ class Journal:
         self.db.close()
 
 
+def _all_exist(paths: list) -> bool:
+    return all(os.path.exists(p) for p in paths)
+
+
 def _record(row: sqlite3.Row) -> TaskRecord:
     data = dict(row)
     for key in _JSON_COLUMNS:
-        data[key] = json.loads(data[key]) if data[key] else ([] if key != "file_ids" else {})
+        empty: Any = {} if key in ("file_ids", "extra") else []
+        data[key] = json.loads(data[key]) if data[key] else empty
     return TaskRecord(**data)

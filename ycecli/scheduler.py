@@ -1,132 +1,365 @@
-"""Running a batch at the pace the API's limits allow, without losing a task.
+"""Running tasks at the pace the API's limits allow, without losing one.
 
-Requests are the scarce resource (003:238: 100 per 5 minutes per IP, 100 per minute
-per token), and a task not polled within its window is lost and may still be
-charged. So:
+Requests are the scarce resource (003:238) and a task not polled within its window is
+lost, perhaps after being charged (003:354). One loop per process owns every API
+request of its jobs, one input or a thousand:
 
-- every input file is uploaded first, with one file-creation request per group of
-  files (the endpoint takes a `files` list) and the bytes sent in parallel (storage
-  requests do not count against the limits);
-- one loop then owns every API request: polls of running tasks always go first, a new
-  task starts only while the budget keeps a poll in reserve for every task in flight,
-  so concurrency follows the budget instead of a fixed number;
-- polls follow the server's `polling_interval` while the budget is comfortable and
-  stretch toward the polling window (minus a margin) when it is tight;
-- results are downloaded by worker threads, never holding up a poll.
+- before anything is spent on an input, its run request and the polls it is expected
+  to need are booked in the budget that every yce process of the user shares
+  (ycecli.ratelimit). While they do not fit, the loop waits, and says so, before
+  creating, uploading or submitting anything;
+- input files are registered several per request (the endpoint takes a `files` list)
+  and their bytes sent in parallel (storage requests do not count against the limits);
+- polls go at the moments booked for them, the first near the task's expected
+  completion (ycecli.pacing); a task still running after them is polled again well
+  inside its window, before any new work of any process;
+- results are downloaded by worker threads, never holding up a poll. Ctrl-C stops the
+  workers within a second or two; submitted tasks stay in the journal, resumable.
 """
 
 from __future__ import annotations
 
+import queue
+import shlex
+import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from ycecli.errors import TaskFailed, TaskTimeout, YceError
+from ycecli import pacing
+from ycecli.errors import (
+    ConfigError,
+    InvalidTaskId,
+    OutOfUnits,
+    TaskFailed,
+    TaskTimeout,
+    YceError,
+)
+from ycecli.ratelimit import Booking, Infeasible
 
 UPLOAD_GROUP = 100  # files per file-creation request; the seeds give no maximum
 MAX_IN_FLIGHT = 64
 TRANSFER_WORKERS = 4
+# When the first task is booked before its upload, its run request is placed this
+# long after the file-creation request: a second, plus the bytes at a modest 5 MB/s.
+UPLOAD_SECONDS_BASE = 1.0
+UPLOAD_BYTES_PER_SECOND = 5e6
+ANNOUNCE_AFTER = 2.0  # waits longer than this are announced
+INTERRUPT_GRACE = 1.5  # seconds the workers get to clean up after Ctrl-C
+
+
+class Cancelled(Exception):
+    """Raised inside a transfer's progress callback when the run is interrupted."""
+
+
+class _Workers:
+    """Daemon threads for uploads and downloads: an interrupted run does not wait for
+    a transfer to end (ThreadPoolExecutor's threads are joined at exit)."""
+
+    def __init__(self, count: int, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.jobs: queue.Queue = queue.Queue()
+        self.threads = [
+            threading.Thread(target=self._work, name=f"yce-transfer-{i}", daemon=True)
+            for i in range(count)
+        ]
+        for thread in self.threads:
+            thread.start()
+        self.pending: list[Future] = []
+
+    def _work(self) -> None:
+        while True:
+            item = self.jobs.get()
+            if item is None:
+                return
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        self.pending.append(future)
+        self.jobs.put((future, fn, args))
+        return future
+
+    def close(self) -> None:
+        for _ in self.threads:
+            self.jobs.put(None)
+
+    def abandon(self) -> None:
+        """Interrupted: cancel what has not started, give running transfers a moment
+        to notice `cancel` and remove their partial files, then leave them."""
+        self.cancel.set()
+        for future in self.pending:
+            future.cancel()
+        self.close()
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @dataclass
 class _Flight:
     index: int
-    job: Any
-    result: Any
-    record: int
     task_id: str
-    started: float
+    record: int | None
+    submitted: float  # budget clock: when the run request's reply came
     next_poll: float
-    sent: float = 0.0
-    answered: float = 0.0  # when the server last saw a poll (or the run request)
+    answered: float  # time.monotonic() when the server last heard from us
+    holds: deque = field(default_factory=deque)  # (hold id, moment) of booked polls left
+    spare: list[str] = field(default_factory=list)
+    running_after: float | None = None
+    duration_key: str = ""
 
 
 @dataclass
+class _Pending:
+    index: int
+    booking: Booking | None = None
+    announced: bool = False
+
+
 class Scheduler:
-    yce: Any
-    feature: Any
-    ctx: Any
-    overwrite: bool = False
-    timeout: float | None = None
-    on_event: Any = None
-    on_result: Any = None
-    fail_fast: bool = False
-    clock: Any = time.monotonic
-    sleep: Any = time.sleep
-    requests_at_start: int = 0
-    stats: dict = field(default_factory=dict)
+    def __init__(
+        self,
+        yce: Any,
+        feature: Any,
+        ctx: Any,
+        *,
+        overwrite: bool = False,
+        timeout: float | None = None,
+        on_event: Callable[[Any], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
+        fail_fast: bool = False,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        from ycecli.tasks import next_gap
+
+        self.yce = yce
+        self.feature = feature
+        self.ctx = ctx
+        self.overwrite = overwrite
+        self.timeout = timeout if timeout is not None else yce.profile.task_timeout
+        self.on_event = on_event
+        self.on_result = on_result
+        self.fail_fast = fail_fast
+        self.budget = yce.client.budget
+        self.clock = clock or self.budget.clock
+        self.sleep = sleep or time.sleep
+        self.window = yce.profile.polling_window
+        self.longest_gap = next_gap(self.window, self.window)
+        self.unit = self.window / 10.0  # pacing's constants are set for a 10 s window
+        # A hook that runs a task of its own before submitting (face swap's detection)
+        # would hold up this loop, and with it the polls of other tasks: such features
+        # run one task at a time.
+        self.max_in_flight = 1 if "before_submit" in feature.hooks else MAX_IN_FLIGHT
+        self.cancel = threading.Event()
+        self.errors: dict[int, YceError] = {}
+        self.stats: dict[str, Any] = {}
+        self._estimates: dict[str, pacing.Estimate] = {}
+
+    # -- public -------------------------------------------------------------------
 
     def run(self, jobs: list) -> list:
         from ycecli.api import TaskResult
 
-        results = [TaskResult(feature=self.feature.command, input=job.label) for job in jobs]
-        self.requests_at_start = self.yce.client.requests_sent
-        with ThreadPoolExecutor(TRANSFER_WORKERS, thread_name_prefix="yce-transfer") as pool:
-            file_ids = self._upload_all(jobs, results, pool)
-            self._loop(jobs, results, file_ids, pool)
-        self.stats["api_requests"] = self.yce.client.requests_sent - self.requests_at_start
-        return results
+        self.jobs = jobs
+        self.results = [TaskResult(feature=self.feature.command, input=job.label) for job in jobs]
+        requests_at_start = self.yce.client.requests_sent
+        workers = _Workers(TRANSFER_WORKERS, self.cancel)
+        try:
+            first = self._book_first()
+            file_ids = self._upload_all(workers, first)
+            self._loop(file_ids, workers, first)
+            for future in list(workers.pending):
+                future.result()
+            workers.close()
+        except BaseException:
+            workers.abandon()
+            raise
+        finally:
+            self.stats["api_requests"] = self.yce.client.requests_sent - requests_at_start
+        return self.results
 
-    # -- uploads --------------------------------------------------------------------------
+    # -- booking ------------------------------------------------------------------
 
-    def _upload_all(self, jobs, results, pool) -> dict[int, dict[str, list[str]]]:
-        """Upload every local input once (inputs shared by all jobs, like a hand photo
-        for many rings, only once), a group of files per file-creation request."""
-        from ycecli.transfer import create_upload_slots, put_file
+    def _size_class(self, index: int) -> str:
+        total = 0
+        known = False
+        for refs in self.jobs[index].refs.values():
+            for ref in refs:
+                if ref.path is not None:
+                    try:
+                        total += Path(ref.path).stat().st_size
+                        known = True
+                    except OSError:
+                        pass
+        return pacing.size_class(total if known else None)
+
+    def _duration_key(self, index: int) -> str:
+        base = self.yce.client.base_url(self.feature.generation)
+        return f"{base}|{self.feature.command}|{self._size_class(index)}"
+
+    def _estimate(self, key: str) -> pacing.Estimate:
+        """What the journal knows of this kind of task (any size, failing that)."""
+        if key in self._estimates:
+            return self._estimates[key]
+        journal = self.yce.journal
+        found = journal.duration(key)
+        if found is None:
+            similar = journal.durations_like(key.rsplit("|", 1)[0] + "|")
+            found = similar[0][1:] if similar else None
+        estimate = pacing.Estimate(*found) if found else pacing.prior(self.unit)
+        self._estimates[key] = estimate
+        return estimate
+
+    def _task_offsets(self, index: int) -> list[float]:
+        """The run request, the polls, and a spare poll kept in reserve in case the
+        task runs longer than expected."""
+        estimate = self._estimate(self._duration_key(index))
+        polls = pacing.poll_offsets(estimate, self.longest_gap, self.unit)
+        return [0.0, *polls, polls[-1] + self.longest_gap]
+
+    def _book(self, offsets: list[float], previous: Booking | None = None) -> Booking:
+        try:
+            if previous is not None:
+                return self.budget.rebook(previous, offsets)
+            return self.budget.book(offsets)
+        except Infeasible as exc:
+            raise ConfigError(
+                f"{self.feature.command}: {exc}",
+                hint="Set rate_limit_ip/rate_limit_token and their windows in the profile "
+                "to the documented limits (003: 100 per 5 min per IP, 100 per min per "
+                "token), or a longer polling_window if your account has one.",
+            ) from None
+
+    def _announce(self, index: int, booking: Booking) -> None:
+        wait = booking.start - self.clock()
+        if wait > ANNOUNCE_AFTER:
+            why = booking.binding.describe() if booking.binding else "the API's limits"
+            self._emit(
+                "wait",
+                index,
+                message=f"waiting {wait:.0f} s for the rate limit: {why}",
+                seconds=wait,
+            )
+
+    def _sleep_until(self, moment: float) -> None:
+        while not self.cancel.is_set():
+            left = moment - self.clock()
+            if left <= 0:
+                return
+            self.sleep(min(left, 0.5))
+
+    def _needs_upload(self, index: int) -> bool:
+        specs = {spec.name: spec for spec in self.feature.inputs}
+        return any(
+            ref.path is not None and not (ref.url is not None and specs[name].url_field)
+            for name, refs in self.jobs[index].refs.items()
+            for ref in refs
+        )
+
+    def _book_first(self) -> tuple[_Pending, str | None] | None:
+        """Book the first task before anything is spent, its file creation included,
+        and wait for its moment: a command that cannot keep its task alive yet waits
+        here, with nothing created, uploaded or submitted."""
+        if not self.jobs:
+            return None
+        index = 0
+        offsets = self._task_offsets(index)
+        create_hold = None
+        if self._needs_upload(index):
+            size = sum(
+                Path(ref.path).stat().st_size
+                for refs in self.jobs[index].refs.values()
+                for ref in refs
+                if ref.path is not None
+            )
+            lead = UPLOAD_SECONDS_BASE + size / UPLOAD_BYTES_PER_SECOND
+            booking = self._book([0.0, *(lead + o for o in offsets)])
+            create_hold = booking.ids[0]
+            booking = Booking(booking.ids[1:], booking.times[1:], booking.binding)
+            self._announce(index, Booking([create_hold], [booking.start - lead], booking.binding))
+            self._sleep_until(booking.start - lead)
+        else:
+            booking = self._book(offsets)
+            self._announce(index, booking)
+        return _Pending(index, booking, announced=True), create_hold
+
+    # -- uploads --------------------------------------------------------------------
+
+    def _upload_all(self, workers: _Workers, first) -> dict[int, dict[str, list[str]]]:
+        """Upload every local input once (an input shared by all jobs, like a hand
+        photo for many rings, only once), a group of files per file-creation request."""
+        from ycecli.transfer import create_upload_slots
         from ycecli.validate import sniff_content_type
 
+        create_hold = first[1] if first else None
         specs = {spec.name: spec for spec in self.feature.inputs}
-        wanted: dict[tuple[str, str], list[tuple[int, str, Any]]] = {}  # (path, upload) -> uses
-        for index, job in enumerate(jobs):
+        wanted: dict[tuple[str, str], list[tuple[int, Any]]] = {}  # (path, endpoint) -> uses
+        for index, job in enumerate(self.jobs):
             for name, refs in job.refs.items():
                 spec = specs[name]
                 for ref in refs:
                     if ref.path is None or (ref.url is not None and spec.url_field):
                         continue
-                    upload_path = spec.upload_path or self.feature.upload_url_path
-                    wanted.setdefault((str(ref.path), upload_path), []).append((index, name, ref))
+                    endpoint = spec.upload_path or self.feature.upload_url_path
+                    wanted.setdefault((str(ref.path), endpoint), []).append((index, ref))
         ids: dict[tuple[str, str], str] = {}
         failed: dict[int, YceError] = {}
         by_endpoint: dict[str, list[tuple[str, str]]] = {}
         for key in wanted:
             by_endpoint.setdefault(key[1], []).append(key)
-        futures: list[tuple[tuple[str, str], Future]] = []
-        for upload_path, keys in by_endpoint.items():
+        puts: list[tuple[tuple[str, str], Future]] = []
+        for endpoint, keys in by_endpoint.items():
             for start in range(0, len(keys), UPLOAD_GROUP):
                 group = keys[start : start + UPLOAD_GROUP]
                 files = []
                 for path, _ in group:
                     with open(path, "rb") as fh:
                         ctype = sniff_content_type(fh.read(32)) or "application/octet-stream"
-                    ref = wanted[(path, upload_path)][0][2]
-                    name = ref.path.name
-                    files.append((name, ctype, ref.path.stat().st_size))
+                    ref = wanted[(path, endpoint)][0][1]
+                    name = Path(ref.url).name if ref.url else ref.path.name
+                    files.append((name or ref.path.name, ctype, Path(path).stat().st_size))
                 try:
                     slots = create_upload_slots(
-                        self.yce.client, upload_path, files, generation=self.feature.generation
+                        self.yce.client,
+                        endpoint,
+                        files,
+                        generation=self.feature.generation,
+                        hold=create_hold,
                     )
                 except YceError as exc:
                     for key in group:
-                        for index, _, _ in wanted[key]:
+                        for index, _ in wanted[key]:
                             failed[index] = exc
                     continue
+                finally:
+                    create_hold = None  # one reserved moment, for the first request
                 for key, slot in zip(group, slots, strict=True):
                     ids[key] = slot.file_id
-                    label = jobs[wanted[key][0][0]].label
-                    futures.append((key, pool.submit(self._put, put_file, slot, key[0], label)))
-        for key, future in futures:
+                    label = self.jobs[wanted[key][0][0]].label
+                    puts.append((key, workers.submit(self._put, slot, key[0], label)))
+        for key, future in puts:
             try:
                 future.result()
             except YceError as exc:
                 ids.pop(key, None)
-                for index, _, _ in wanted[key]:
+                for index, _ in wanted[key]:
                     failed[index] = exc
         file_ids: dict[int, dict[str, list[str]]] = {}
-        for index, job in enumerate(jobs):
+        for index, job in enumerate(self.jobs):
             if index in failed:
-                self._fail(results[index], failed[index])
+                self._fail(index, failed[index])
                 continue
             per_job: dict[str, list[str]] = {}
             for name, refs in job.refs.items():
@@ -135,189 +368,241 @@ class Scheduler:
                     if ref.file_id is not None:
                         per_job.setdefault(name, []).append(ref.file_id)
                     elif ref.path is not None and not (ref.url is not None and spec.url_field):
-                        upload_path = spec.upload_path or self.feature.upload_url_path
-                        per_job.setdefault(name, []).append(ids[(str(ref.path), upload_path)])
+                        endpoint = spec.upload_path or self.feature.upload_url_path
+                        per_job.setdefault(name, []).append(ids[(str(ref.path), endpoint)])
             file_ids[index] = per_job
         return file_ids
 
-    def _put(self, put_file, slot, path, label) -> None:
-        from pathlib import Path
-
+    def _put(self, slot, path: str, label: str) -> None:
         from ycecli.api import Event
+        from ycecli.transfer import put_file
 
         size = Path(path).stat().st_size
-        self.yce._emit(self.on_event, Event("upload", label=label, done=0, total=size))
-        put_file(
-            self.yce.client,
-            slot,
-            Path(path),
-            lambda done, total: self.yce._emit(
-                self.on_event, Event("upload", label=label, done=done, total=total)
-            ),
-        )
+        self._event(Event("upload", label=label, done=0, total=size))
 
-    # -- the request loop ----------------------------------------------------------------
+        def progress(done: int, total: int | None) -> None:
+            if self.cancel.is_set():
+                raise Cancelled
+            self._event(Event("upload", label=label, done=done, total=total))
 
-    def _sustained_rate(self) -> float:
-        """Requests a second that no sliding window can ever refuse. A burst now is
-        paid for by silence later, and silence while tasks wait to be polled loses
-        them; so the batch spends at the steady rate of the tightest limit, a little
-        under it."""
-        profile = self.yce.profile
-        return 0.95 * min(
-            profile.rate_limit_ip / profile.rate_limit_ip_window,
-            profile.rate_limit_token / profile.rate_limit_token_window,
-        )
+        put_file(self.yce.client, slot, Path(path), progress)
 
-    def _max_in_flight(self) -> int:
-        """How many tasks the sustained rate can keep polled: each needs a poll every
-        (window - margin) seconds at worst; 80% of the rate, so new tasks fit too."""
-        from ycecli.tasks import next_gap
+    # -- the request loop -------------------------------------------------------------
 
-        window = self.yce.profile.polling_window
-        stretched = next_gap(window, window)
-        return max(1, min(MAX_IN_FLIGHT, int(0.8 * self.rate * stretched)))
-
-    def _gap(self, interval: float | None, in_flight: int) -> float:
-        """The server's polling_interval while the rate allows polling every task that
-        often; longer when it does not; never past the window (next_gap caps it)."""
-        from ycecli.tasks import DEFAULT_INTERVAL, next_gap
-
-        wanted = interval if interval is not None else DEFAULT_INTERVAL
-        if self.burst:
-            return next_gap(wanted, self.yce.profile.polling_window)
-        affordable = in_flight / (0.8 * self.rate)
-        return next_gap(max(wanted, affordable), self.yce.profile.polling_window)
-
-    def _may_start(self, in_flight: int) -> bool:
-        # Never more tasks than the sustained rate can poll, and a request in reserve
-        # for every task in flight (other yce processes may share the budget).
-        cap = MAX_IN_FLIGHT if self.burst else self.max_in_flight
-        return in_flight < cap and self.yce.client.limiter.remaining() > in_flight + 1
-
-    def _pace(self) -> float:
-        """Seconds until the next API request may go (0: now)."""
-        if self.burst:
-            return 0.0
-        return max(0.0, self.next_request - self.clock())
-
-    def _check_burst(self, in_flight: int) -> None:
-        """A small batch may spend the windows' free requests at once; once they run
-        low, the batch goes over to the sustained rate for good."""
-        if self.burst and self.yce.client.limiter.remaining() < 2 * in_flight + 10:
-            self.burst = False
-            self.next_request = self.clock()
-
-    def _spent(self) -> None:
-        now = self.clock()
-        # A small burst allowance, and no saving up: idle time is not credit.
-        self.next_request = max(self.next_request, now - 2.0 / self.rate) + 1.0 / self.rate
-
-    def _loop(self, jobs, results, file_ids, pool) -> None:
-        from ycecli.tasks import check_status, task_path
-
-        self.rate = self._sustained_rate()
-        self.next_request = self.clock()
-        self.max_in_flight = self._max_in_flight()
-        # Each task costs a run request and a few polls; if the whole batch fits in
-        # half of what the windows have left, there is no need to pace it.
-        self.burst = 6 * len(file_ids) <= self.yce.client.limiter.remaining() // 2
-        self.stats["burst"] = self.burst
-        self.stats["max_in_flight"] = self.max_in_flight
-        timeout = self.timeout if self.timeout is not None else self.yce.profile.task_timeout
-        path = task_path(self.feature, self.yce.profile)
-        pending = deque(i for i in range(len(jobs)) if i in file_ids)
+    def _loop(self, file_ids, workers: _Workers, first) -> None:
+        pending = deque(i for i in range(len(self.jobs)) if i in file_ids)
         flights: dict[str, _Flight] = {}
-        downloads: list[Future] = []
+        nxt: _Pending | None = first[0] if first else None
+        if nxt is not None and nxt.index not in file_ids:
+            self.budget.release(nxt.booking.ids if nxt.booking else [])
+            nxt = None
         stop = False
-        while pending or flights:
-            self._check_burst(len(flights))
+        self.stats["max_in_flight"] = 0
+        while (pending or flights) and not self.cancel.is_set():
             now = self.clock()
-            due = sorted(
-                (f for f in flights.values() if f.next_poll <= now), key=lambda f: f.next_poll
-            )
-            ready = self._pace() <= 0
-            if due and ready:
-                flight = due[0]
-                flight.sent = self.clock()
-                self._spent()
-                try:
-                    status = check_status(
-                        self.yce.client,
-                        self.feature,
-                        flight.task_id,
-                        path,
-                        deadline=flight.answered + 0.9 * self.yce.profile.polling_window,
-                    )
-                    flight.answered = self.clock()
-                except YceError as exc:
-                    del flights[flight.task_id]
-                    self._poll_failed(flight, exc)
-                    stop = stop or self.fail_fast
+            late = [f for f in flights.values() if now - f.submitted >= self.timeout]
+            if late:
+                stop = self._give_up(late[0], flights) or stop
+                continue
+            due = [f for f in flights.values() if f.next_poll <= now]
+            if due:
+                flight = min(due, key=lambda f: f.next_poll)
+                stop = self._poll(flight, flights, workers) or stop
+                continue
+            if stop and pending:
+                self._skip_rest(pending, nxt)
+                nxt = None
+            if pending and len(flights) < self.max_in_flight:
+                if nxt is None or nxt.index != pending[0]:
+                    nxt = _Pending(pending[0])
+                if nxt.booking is None:
+                    nxt.booking = self._book(self._task_offsets(nxt.index))
+                if not nxt.announced:
+                    self._announce(nxt.index, nxt.booking)
+                    nxt.announced = True
+                if nxt.booking.start <= self.clock():
+                    if not self.budget.still_fits(nxt.booking):
+                        # A poll of another process took one of its moments: book again.
+                        nxt.booking = self._book(
+                            self._task_offsets(nxt.index), previous=nxt.booking
+                        )
+                        nxt.announced = False
+                        continue
+                    pending.popleft()
+                    stop = self._submit(nxt, file_ids[nxt.index], flights) or stop
+                    nxt = None
+                    self.stats["max_in_flight"] = max(self.stats["max_in_flight"], len(flights))
                     continue
-                elapsed = self.clock() - flight.started
-                self.yce._emit(self.on_event, _status_event(flight, status.status, elapsed))
-                if status.status == "success":
-                    del flights[flight.task_id]
-                    downloads.append(pool.submit(self._complete, flight, status))
-                elif status.status == "error":
-                    del flights[flight.task_id]
-                    self._poll_failed(flight, _engine_error(self.feature, flight, status))
-                    stop = stop or self.fail_fast
-                elif elapsed > timeout:
-                    del flights[flight.task_id]
-                    self._poll_failed(
-                        flight,
-                        TaskTimeout(
-                            f"{self.feature.command}: task {flight.task_id} still running after "
-                            f"{timeout:.0f} s",
-                            task_id=flight.task_id,
-                            feature=self.feature.command,
-                            hint="Resume it with `yce task resume`.",
-                        ),
-                    )
-                else:
-                    gap = self._gap(status.polling_interval, len(flights))
-                    flight.next_poll = flight.sent + gap
-                continue
-            if not due and ready and pending and not stop and self._may_start(len(flights)):
-                self._spent()
-                index = pending.popleft()
-                self._start(index, jobs[index], results[index], file_ids[index], flights)
-                stop = stop or (self.fail_fast and results[index].status == "error")
-                continue
-            if stop:
-                for index in pending:
-                    results[index].status = "skipped"
-                    results[index].error_message = "not run: --fail-fast after a failure"
-                pending.clear()
-                if not flights:
-                    break
-            wake = min((f.next_poll for f in flights.values()), default=now + 0.2)
-            if due or pending:
-                wake = max(wake, self.next_request)
-            self.sleep(max(0.002, min(0.2, wake - self.clock())))
-        for future in downloads:
-            future.result()
+            wake = min(
+                (min(f.next_poll, f.submitted + self.timeout) for f in flights.values()),
+                default=now + 0.5,
+            )
+            if nxt is not None and nxt.booking is not None and pending:
+                wake = min(wake, nxt.booking.start)
+            self.sleep(max(0.002, min(0.5, wake - self.clock())))
+        if nxt is not None and nxt.booking is not None:
+            self.budget.release(nxt.booking.ids)
 
-    def _start(self, index, job, result, file_ids, flights) -> None:
+    def _skip_rest(self, pending: deque, nxt: _Pending | None) -> None:
+        if nxt is not None and nxt.booking is not None:
+            self.budget.release(nxt.booking.ids)
+        for index in pending:
+            result = self.results[index]
+            result.status = "not_run"
+            result.error_message = self._stop_reason
+            self._report(index)
+        pending.clear()
+
+    _stop_reason = "not run: --fail-fast after a failure"
+
+    def _submit(self, nxt: _Pending, file_ids: dict, flights: dict[str, _Flight]) -> bool:
+        """Start one task in its booked moment; True when the run must stop."""
+        index, booking = nxt.index, nxt.booking
+        assert booking is not None
+        job, result = self.jobs[index], self.results[index]
         try:
-            task_id, record = self.yce._start_job(
-                self.feature, job, self.ctx, result, self.on_event, file_ids=file_ids
+            submission = self.yce.prepare_submit(
+                self.feature, job, self.ctx, result, file_ids, self.on_event
+            )
+            if submission is None:  # a hook finished this job without a task
+                self.budget.release(booking.ids)
+                self._report(index)
+                return False
+            task_id, record = self.yce.submit(
+                self.feature,
+                job,
+                submission,
+                result,
+                self.on_event,
+                hold=booking.ids[0],
+                size_class=self._size_class(index),
             )
         except YceError as exc:
-            self._fail(result, exc)
-            return
-        if task_id is None:  # a hook finished this job without a task
-            self._report(result)
-            return
-        now = self.clock()
+            self.budget.release(booking.ids)
+            return self._fail(index, exc)
+        anchor = self.clock()
+        offsets = [t - booking.start for t in booking.times]
+        moments = [anchor + o for o in offsets[1:]]
+        self.budget.commit(booking, booking.ids[1:], moments)
+        holds = deque(zip(booking.ids[1:-1], moments[:-1], strict=True))
         flights[task_id] = _Flight(
-            index, job, result, record, task_id, now, now + 0.2, answered=now
+            index=index,
+            task_id=task_id,
+            record=record,
+            submitted=anchor,
+            next_poll=holds[0][1],
+            answered=time.monotonic(),
+            holds=holds,
+            spare=[booking.ids[-1]],
+            duration_key=self._duration_key(index),
         )
+        return False
+
+    def _poll(self, flight: _Flight, flights: dict[str, _Flight], workers: _Workers) -> bool:
+        """One poll of a running task; True when the run must stop."""
+        from ycecli.tasks import check_status, task_path
+
+        hold = flight.holds.popleft()[0] if flight.holds else None
+        sent = self.clock()
+        try:
+            status = check_status(
+                self.yce.client,
+                self.feature,
+                flight.task_id,
+                task_path(self.feature, self.yce.profile),
+                deadline=flight.answered + 0.9 * self.window,
+                hold=hold,
+            )
+        except YceError as exc:
+            del flights[flight.task_id]
+            self._finished(flight)
+            self.yce.record_failure(flight.record, self.results[flight.index], exc)
+            return self._fail(flight.index, exc)
+        flight.answered = time.monotonic()
+        elapsed = self.clock() - flight.submitted
+        self._emit(
+            "status",
+            flight.index,
+            status=status.status,
+            task_id=flight.task_id,
+            elapsed=elapsed,
+            expected=self._estimate(flight.duration_key).target(self.unit),
+        )
+        if status.status == "success":
+            del flights[flight.task_id]
+            self._finished(flight)
+            self._learn(flight, sent - flight.submitted)
+            workers.submit(self._complete, flight, status)
+            return False
+        if status.status == "error":
+            del flights[flight.task_id]
+            self._finished(flight)
+            exc = _engine_error(self.feature, flight.task_id, status)
+            self.yce.record_failure(flight.record, self.results[flight.index], exc)
+            return self._fail(flight.index, exc)
+        flight.running_after = sent - flight.submitted
+        if flight.holds:
+            flight.next_poll = flight.holds[0][1]
+        else:
+            gap = pacing.overrun_gap(
+                flight.running_after,
+                self.longest_gap,
+                status.polling_interval,
+                known=self._estimate(flight.duration_key).samples > 0,
+                unit=self.unit,
+            )
+            flight.next_poll = sent + gap
+        return False
+
+    def _give_up(self, flight: _Flight, flights: dict[str, _Flight]) -> bool:
+        """--timeout ran out while the task was running: stop waiting, and say how to
+        pick it up (it stays alive for one polling window)."""
+        del flights[flight.task_id]
+        self._finished(flight)
+        command = shlex.join(["yce", "task", "wait", self.feature.command, flight.task_id])
+        exc = TaskTimeout(
+            f"{self.feature.command}: task {flight.task_id} still running after "
+            f"{self.timeout:.0f} s",
+            task_id=flight.task_id,
+            feature=self.feature.command,
+            hint=f"Pick it up within its polling window with `{command}`, "
+            "or later with `yce task resume`.",
+        )
+        self.yce.record_failure(flight.record, self.results[flight.index], exc)
+        return self._fail(flight.index, exc)
+
+    def _finished(self, flight: _Flight) -> None:
+        """The task needs no more polls: its unused moments go back to everyone."""
+        self.budget.release([h[0] for h in flight.holds] + flight.spare)
+        flight.holds.clear()
+        flight.spare = []
+
+    def _learn(self, flight: _Flight, done_after: float) -> None:
+        key = flight.duration_key
+
+        def update(current):
+            known = pacing.Estimate(*current) if current else None
+            estimate = pacing.learn(known, flight.running_after, done_after, self.unit)
+            return estimate.seconds, estimate.floor, estimate.samples
+
+        self.yce.journal.learn_duration(key, update)
+        found = self.yce.journal.duration(key)
+        if found:
+            self._estimates[key] = pacing.Estimate(*found)
+        if flight.record is not None:
+            self.yce.journal.update(
+                flight.record, running_after=flight.running_after, done_after=done_after
+            )
 
     def _complete(self, flight: _Flight, status) -> None:
-        job, result = flight.job, flight.result
+        job, result = self.jobs[flight.index], self.results[flight.index]
+
+        def progress_guard(event) -> None:
+            if self.cancel.is_set() and event.kind in ("download", "upload"):
+                raise Cancelled
+            if self.on_event:
+                self.on_event(event)
+
         try:
             self.yce._on_success(
                 self.feature,
@@ -328,48 +613,57 @@ class Scheduler:
                 job.target_given,
                 result,
                 self.overwrite,
-                self.on_event,
+                progress_guard,
                 label=job.label,
             )
-            self.yce._after(self.feature, self.ctx, job, result)
+            self.yce.after(self.feature, self.ctx, job, result)
         except YceError as exc:
-            self._fail(result, exc)
+            self._fail(flight.index, exc)
             return
-        self._report(result)
+        self._report(flight.index)
 
-    def _poll_failed(self, flight: _Flight, exc: YceError) -> None:
-        self.yce._record_failure(flight.record, flight.result, exc)
-        self._fail(flight.result, exc)
+    # -- results ----------------------------------------------------------------------
 
-    def _fail(self, result, exc: YceError) -> None:
+    def _fail(self, index: int, exc: YceError) -> bool:
+        """Record a failed input; True when the run must stop (--fail-fast, or an
+        error every other input would meet too)."""
+        result = self.results[index]
         if result.status in ("pending", "running", "success"):
             result.status = "error"
         code = exc.error if isinstance(exc, TaskFailed) else None
+        if isinstance(exc, InvalidTaskId):
+            result.status = "dropped"
         result.error = result.error or code or type(exc).__name__
         result.error_message = result.error_message or exc.message
         result.exit_status = int(exc.exit_status)
-        self._report(result)
+        self.errors.setdefault(index, exc)
+        self._report(index)
+        if isinstance(exc, (ConfigError, OutOfUnits)):
+            self._stop_reason = f"not run: {exc.message}"
+            return True
+        return self.fail_fast
 
-    def _report(self, result) -> None:
+    def _report(self, index: int) -> None:
         if self.on_result:
-            self.on_result(result)
+            self.on_result(self.results[index])
+
+    def _event(self, event) -> None:
+        if self.on_event:
+            self.on_event(event)
+
+    def _emit(self, kind: str, index: int, **fields: Any) -> None:
+        from ycecli.api import Event
+
+        self._event(Event(kind, label=self.jobs[index].label, **fields))
 
 
-def _status_event(flight: _Flight, status: str, elapsed: float):
-    from ycecli.api import Event
-
-    return Event(
-        "status", label=flight.job.label, status=status, task_id=flight.task_id, elapsed=elapsed
-    )
-
-
-def _engine_error(feature, flight: _Flight, status) -> TaskFailed:
+def _engine_error(feature, task_id: str, status) -> TaskFailed:
     from ycecli.tasks import ENGINE_HINTS
 
     return TaskFailed(
         f"{feature.command}: the task failed: {status.error or 'error'}"
         + (f" ({status.error_message})" if status.error_message else ""),
-        task_id=flight.task_id,
+        task_id=task_id,
         error=status.error,
         error_message=status.error_message,
         hint=feature.error_hints.get(status.error or "")

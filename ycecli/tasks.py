@@ -95,7 +95,14 @@ def parse_status(reply: dict) -> TaskStatus:
     )
 
 
-def submit(client: Client, feature: Feature, body: dict, path: str | None = None) -> str:
+def submit(
+    client: Client,
+    feature: Feature,
+    body: dict,
+    path: str | None = None,
+    *,
+    hold: str | None = None,
+) -> str:
     """POST the run request. v1 retries inside `client.call` resend the same body, and
     with it the same request_id; v2 has no request_id, so a v2 run is never resent
     once it may have reached the server."""
@@ -106,6 +113,7 @@ def submit(client: Client, feature: Feature, body: dict, path: str | None = None
         generation=feature.generation,
         json_body=body,
         idempotent=feature.generation == "v1",
+        hold=hold,
     )
     container = reply.get("result") if isinstance(reply.get("result"), dict) else reply.get("data")
     try:
@@ -120,18 +128,33 @@ def check_status(
     task_id: str,
     path: str | None = None,
     deadline: float | None = None,
+    *,
+    hold: str | None = None,
 ) -> TaskStatus:
     """One poll. `deadline` (time.monotonic) is when the task's polling window closes:
-    retries of this poll never wait past it."""
+    retries of this poll never wait past it. A poll is always urgent for the shared
+    budget (the task is running and may be charged); `hold` is its reserved moment."""
     path = path or feature.task_url_path
     if feature.generation == "v2":
         # v2 puts the id in the path (000:72, 001:69): encode "/", "+" and "=" too.
         reply = client.call(
-            "GET", f"{path}/{quote(task_id, safe='')}", generation="v2", deadline=deadline
+            "GET",
+            f"{path}/{quote(task_id, safe='')}",
+            generation="v2",
+            deadline=deadline,
+            hold=hold,
+            urgent=True,
         )
     else:
         # requests percent-encodes query values: ids carry "+", "/" and "=" (003:1.4).
-        reply = client.call("GET", path, params={"task_id": task_id}, deadline=deadline)
+        reply = client.call(
+            "GET",
+            path,
+            params={"task_id": task_id},
+            deadline=deadline,
+            hold=hold,
+            urgent=True,
+        )
     return parse_status(reply)
 
 

@@ -64,15 +64,17 @@ def create_upload_slots(
     files: list[tuple[str, str, int]],
     *,
     generation: str = "v1",
+    hold: str | None = None,
 ) -> list[UploadSlot]:
-    """Ask for one upload slot per (file_name, content_type, size)."""
+    """Ask for one upload slot per (file_name, content_type, size). `hold`: the moment
+    the shared budget reserved for this request."""
     body = {
         "files": [
             {"content_type": ctype, "file_name": name, "file_size": size}
             for name, ctype, size in files
         ]
     }
-    reply = client.call("POST", upload_path, generation=generation, json_body=body)
+    reply = client.call("POST", upload_path, generation=generation, json_body=body, hold=hold)
     # v1 answers {status, result: {files}}; the v2 file API is undocumented and may
     # answer {data: {files}} (000/001).
     container = reply.get("result") or reply.get("data") or {}

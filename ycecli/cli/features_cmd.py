@@ -136,7 +136,7 @@ def make_command(feature: Feature):
         started = time.monotonic()
         yce = state.yce()
         if len(texts) > 1:
-            state.reporter.start_batch(len(texts), budget=lambda: yce.client.limiter.remaining())
+            state.reporter.start_batch(len(texts), budget=lambda: yce.client.budget.remaining())
         results = yce.run(
             feature,
             texts,
@@ -154,13 +154,14 @@ def make_command(feature: Feature):
             fail_fast=batch_options["fail_fast"],
         )
         state.reporter.stop()
-        failed = [r for r in results if r.status not in ("success", "skipped")]
+        failed = [r for r in results if r.status in FAILED_STATUSES]
         if len(texts) > 1:
             _summary(state, results, len(texts), yce, time.monotonic() - started)
         if failed:
-            for r in failed:
-                state.reporter.error(f"{r.input}: {r.error_message}")
-            if len(failed) < len(results):
+            if len(texts) <= 1:
+                for r in failed:
+                    state.reporter.error(f"{r.input}: {r.error_message}")
+            if any(r.status in ("success", "skipped") for r in results):
                 raise typer.Exit(int(ExitStatus.PARTIAL))
             raise typer.Exit(failed[0].exit_status or int(ExitStatus.ERROR))
 
@@ -260,21 +261,27 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
     )
 
 
+# A result's status: "success", "skipped" (done earlier: its results are reported),
+# "not_run" (left out: --max-tasks, --fail-fast), or one of these failures.
+FAILED_STATUSES = ("error", "dropped", "timeout")
+
+
 def _summary(state, results, total: int, yce, elapsed: float) -> None:
     done = sum(1 for r in results if r.status == "success")
     skipped = sum(1 for r in results if r.status == "skipped")
-    failed = [r for r in results if r.status not in ("success", "skipped")]
-    not_run = total - len(results)
+    not_run = sum(1 for r in results if r.status == "not_run") + total - len(results)
+    failed = [r for r in results if r.status in FAILED_STATUSES]
+    # Tasks this run started or finished that were, or may have been, charged (a task
+    # the API dropped, or still running when yce gave up, may be: 003:354).
+    charged = sum(1 for r in results if r.charged)
     client = yce._client
     requests = client.requests_sent if client is not None else 0
     line = (
-        f"summary: {done} done, {len(failed)} failed, {skipped} skipped"
+        f"summary: {done} done, {len(failed)} failed, {skipped} skipped (done earlier)"
         + (f", {not_run} not run" if not_run else "")
-        + f"; {done} task(s) charged at most; {requests} HTTP requests; {elapsed:.1f} s"
+        + f"; {charged} task(s) charged at most; {requests} HTTP requests; {elapsed:.1f} s"
     )
     state.reporter.note(line)
-    for r in failed:
-        state.reporter.note(f"  failed: {r.input}: {r.error or ''} {r.error_message or ''}")
 
 
 def epilog(feature: Feature) -> str:

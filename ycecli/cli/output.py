@@ -181,14 +181,29 @@ class Reporter:
         """Called once per finished (or failed) task."""
         batch = getattr(self, "_batch", None)
         if batch is not None:
-            batch["failed" if result.status not in ("success", "skipped") else "done"] += 1
+            failed = result.status in ("error", "dropped", "timeout")
+            batch["failed" if failed else "done"] += 1
             self._refresh_batch()
             row = self._rows.pop(result.input, None)
             if row is not None and self._progress is not None:
                 self._progress.remove_task(row[1])
+        if result.status == "skipped":
+            # Done earlier: the paths go to stdout as for a fresh result, so a rerun of
+            # a script's loop reads the same thing.
+            where = ", ".join(result.files) or ", ".join(result.dst_ids) or "no files"
+            self.note(f"{result.input}: skipped (done earlier): {where}")
+        elif result.status == "not_run":
+            self.note(f"{result.input}: {result.error_message}")
+        elif result.status != "success" and batch is not None:
+            # A failure in a batch shows once, when it happens; the summary counts it.
+            detail = " ".join(p for p in (result.error, result.error_message) if p)
+            self.note(f"{result.input}: failed: {detail}")
         if self.json_mode:
             self.data(result.to_dict())
             return
+        if result.status == "skipped":
+            for path in result.files:
+                self.out(path)
         if result.status == "success":
             rows = result.extra.get("table") or []
             if rows:

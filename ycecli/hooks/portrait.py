@@ -196,14 +196,13 @@ def _detect(ctx, job, source_id: str) -> dict:
     )
     result = TaskResult(feature=detect.command, input=job.label)
     # The same path as every task: request_id, journal, submit, poll, journal.
-    ctx.yce._run_job(
+    ctx.yce.run_job(
         detect,
         detect_job,
         HookContext(ctx.yce, detect, ctx.on_event, ctx.state),
         result,
-        False,
-        None,
         ctx.on_event,
+        timeout=ctx.timeout,
     )
     raw = [face for entry in result.data for face in (entry.get("faces") or [])]
     faces = [
