@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ycecli.config import Paths, Profile, write_private_file
 from ycecli.errors import AuthError
+from ycecli.shell import shell_command
 
 AUTH_PATH = "/s2s/v1.0/client/auth"
 TOKEN_LIFETIME = 2 * 3600.0  # "The access token valid for 2 hours" (003:541)
@@ -119,13 +120,14 @@ def missing_credential_error(profile: Profile, generation: str) -> AuthError:
     if generation == "v2":
         return AuthError(
             f"profile {profile.name!r} has no API key, which ring and earring try-on (v2) need",
-            hint=f"Add one with `yce profile add {profile.name} --api-key-stdin`, "
+            hint="Add one with "
+            f"`{shell_command('yce', 'profile', 'add', profile.name, '--api-key-stdin')}`, "
             "or set YCE_API_KEY.",
         )
     missing = [n for n in ("client_id", "client_secret") if not getattr(profile, n)]
     return AuthError(
         f"profile {profile.name!r} has no {' or '.join(missing)}, which v1 features need",
-        hint=f"Add them with `yce profile add {profile.name}`, "
+        hint=f"Add them with `{shell_command('yce', 'profile', 'add', profile.name)}`, "
         "or set YCE_CLIENT_ID and YCE_CLIENT_SECRET.",
     )
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ycecli.errors import ConfigError
+from ycecli.shell import shell_command
 
 DEFAULT_API_BASE = "https://yce-api-01.perfectcorp.com"  # 003:230
 DEFAULT_API_BASE_V2 = "https://yce-api-01.makeupar.com"  # 000:177, 001:164
@@ -276,8 +277,8 @@ def load_profile(
         known = ", ".join(sorted(cfg.profiles)) or "none"
         raise ConfigError(
             f"no profile named {chosen!r} in {paths.config_file} (profiles: {known})",
-            hint=f"Create it with `yce profile add {chosen}`, or set YCE_CLIENT_ID and "
-            "YCE_CLIENT_SECRET (or YCE_API_KEY) in the environment.",
+            hint=f"Create it with `{shell_command('yce', 'profile', 'add', chosen)}`, or set "
+            "YCE_CLIENT_ID and YCE_CLIENT_SECRET (or YCE_API_KEY) in the environment.",
         )
     for fld, value in overrides.items():
         values[fld] = value
