@@ -145,6 +145,7 @@ def test_network_failure_exits_9(paths):
         "profiles:\n  offline:\n    client_id: c\n"
         f"    client_secret: {secret}\n    api_base: http://127.0.0.1:9\n    max_retries: 1\n"
     )
+    paths.config_file.chmod(0o600)
     result = run_cli("--profile", "offline", "units")
     assert result.code == 9, result.stderr
     assert "127.0.0.1:9" in result.stderr and "gave up after 2 tries" in result.stderr

@@ -16,12 +16,13 @@ import binascii
 import contextlib
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ycecli.config import Paths, Profile, write_private_file
+from ycecli.config import Paths, Profile, refuse_if_shared, write_private_file
 from ycecli.errors import AuthError
 from ycecli.shell import shell_command
 
@@ -89,10 +90,17 @@ class TokenStore:
         return self.dir / f"{digest}.json"
 
     def get(self, api_base: str, client_id: str) -> CachedToken | None:
+        path = self._path(api_base, client_id)
         try:
-            data = json.loads(self._path(api_base, client_id).read_text())
+            with open(path, "rb") as fh:
+                mode = os.fstat(fh.fileno()).st_mode
+                data = json.loads(fh.read())
+        except (OSError, ValueError):
+            return None
+        refuse_if_shared(path, mode, AuthError, "cached access token")
+        try:
             return CachedToken(str(data["access_token"]), float(data["obtained_at"]))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             return None
 
     def put(self, api_base: str, client_id: str, token: CachedToken) -> None:
