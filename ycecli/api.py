@@ -35,6 +35,7 @@ from ycecli.errors import (
     YceError,
 )
 from ycecli.features import Feature, InputSpec, get_feature
+from ycecli.validate import check_output_path
 
 
 @dataclass
@@ -275,6 +276,7 @@ class Yce:
                         hint="Give the inputs distinct names, or run them separately.",
                     )
                 seen.add(target)
+                check_output_path(target)
                 if target.exists() and not overwrite and not existing_ok:
                     raise OutputExists(
                         f"{target} already exists",

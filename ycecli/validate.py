@@ -204,3 +204,43 @@ def _decode(img, path, *, label: str, error: type[YceError]) -> None:
             f"{label} {path}: the image data is truncated or corrupt ({exc})",
             hint=_hint(error, "Re-export or download it again"),
         ) from None
+
+
+# A download is written to `.<name>.<8 random characters>.part` beside its target
+# (ycecli.transfer), so the target's name must leave room for that.
+_TEMP_NAME_EXTRA = len("..") + 8 + len(".part")
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse, before anything is uploaded or spent, a result path this file system
+    cannot hold: a name or a path longer than it allows."""
+    from ycecli.errors import LocalError
+
+    absolute = Path(os.path.abspath(path))
+    existing = absolute.parent
+    while not os.path.isdir(existing) and existing != existing.parent:
+        existing = existing.parent
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+        path_max = os.pathconf(existing, "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
+        name_max, path_max = 255, 4096
+    for part in absolute.parts[1:]:
+        last = part == absolute.name
+        room = name_max - _TEMP_NAME_EXTRA if last else name_max
+        length = len(os.fsencode(part))
+        if length > room:
+            what = "the file name" if last else f"the folder name {part[:24]}..."
+            raise LocalError(
+                f"{path}: {what} is {length} bytes, too long for the file system "
+                f"(at most {room} here)",
+                path=str(path),
+                hint="Choose a shorter name with -o (or shorter input names); nothing was "
+                "uploaded or charged.",
+            )
+    if len(os.fsencode(str(absolute))) + _TEMP_NAME_EXTRA >= path_max:
+        raise LocalError(
+            f"{path}: the path is too long for the file system (at most {path_max} bytes)",
+            path=str(path),
+            hint="Write somewhere with a shorter path (-o); nothing was uploaded or charged.",
+        )

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from ycecli.errors import ExitStatus, YceError
+from ycecli.errors import ExitStatus, YceError, local_error
 
 
 def _state(args: tuple, kwargs: dict):
@@ -36,6 +36,29 @@ def report_error(exc: YceError, state) -> int:
     return int(exc.exit_status)
 
 
+def _journal_path(state) -> str:
+    journal = getattr(getattr(state, "_yce", None), "_journal", None)
+    if journal is not None:
+        return str(journal.path)
+    if state is not None:
+        return str(state.paths().state_dir / "journal.sqlite3")
+    return "the task journal"
+
+
+def _as_local_error(exc: BaseException, state) -> YceError | None:
+    """A local file-system failure (disk full, name too long...) or a journal write
+    that SQLite refused, as a LocalError; None for anything else."""
+    translated = local_error(exc)
+    if isinstance(translated, YceError):
+        return translated
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        from ycecli.journal import journal_error
+
+        return journal_error(exc, _journal_path(state))
+    return None
+
+
 def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -57,7 +80,13 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None  # `yce ... | head`: the reader left
-        except Exception as exc:  # a bug: say so plainly, with the details under --debug
+        except Exception as exc:
+            local = _as_local_error(exc, state)
+            if local is not None:
+                raise typer.Exit(report_error(local, state)) from None
+            # A bug: say so plainly, with the details under --debug.
+            from ycecli.cli.output import terminal_safe
+
             if state is not None:
                 state.reporter.stop()
             if state is not None and state.debug:
@@ -65,8 +94,8 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
                 traceback.print_exc()
             print(
-                f"error: unexpected {type(exc).__name__}: {exc}\n"
-                "hint: this is a bug in yce; rerun with --debug and report the output.",
+                terminal_safe(f"error: unexpected {type(exc).__name__}: {exc}")
+                + "\nhint: this is a bug in yce; rerun with --debug and report the output.",
                 file=sys.stderr,
             )
             raise typer.Exit(int(ExitStatus.ERROR)) from None
