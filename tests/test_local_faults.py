@@ -18,6 +18,7 @@ from tests.conftest import SAMPLE, run_cli
 from ycecli.cli.guard import guarded
 from ycecli.config import Paths
 from ycecli.errors import ExitStatus
+from ycecli.sandbox.server import Fault
 
 
 def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
@@ -39,6 +40,43 @@ def wait_for(condition, what: str, timeout: float = 30.0) -> None:
 
 def partial_files(folder: Path) -> list[Path]:
     return list(folder.rglob("*.part"))
+
+
+@pytest.mark.parametrize("phase", ["task", "download"])
+def test_sigterm_keeps_the_journal_leaves_no_partial_file_and_exits_143(
+    sandbox_env, tmp_path, phase
+):
+    sandbox = sandbox_env
+    if phase == "task":
+        sandbox.config.task_seconds = 5.0
+    else:
+        # The download stalls, so the signal arrives while its .part file exists.
+        sandbox.inject(Fault("delay", method="GET", path="/storage/files/", delay=5.0))
+    proc = start_cli("enhance", str(SAMPLE), cwd=tmp_path)
+    try:
+        if phase == "task":
+            wait_for(lambda: any(t.state == "running" for t in sandbox.tasks.values()), "a task")
+            time.sleep(0.3)  # past the journal write that follows the run request
+        else:
+            wait_for(lambda: partial_files(tmp_path), "the download's .part file")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == ExitStatus.TERMINATED == 143, stderr
+    assert "terminated" in stderr and "yce task resume" in stderr
+    assert "Traceback" not in stderr
+    assert partial_files(tmp_path) == []
+    assert not (tmp_path / "sample_enhance.jpg").exists()
+
+    listed = run_cli("--json", "task", "list", "--open")
+    [record] = listed.json_lines()
+    assert record["task_id"] in sandbox.tasks and record["feature"] == "enhance"
+
+    resumed = run_cli("task", "resume")
+    assert resumed.code == 0, resumed.stderr
+    assert (tmp_path / "sample_enhance.jpg").exists()
+    assert len(sandbox.charges()) == 1  # finished, not paid for twice
 
 
 def limit_file_size(max_bytes: int):

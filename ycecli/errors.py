@@ -25,6 +25,7 @@ class ExitStatus(IntEnum):
     PARTIAL = 10  # several inputs: some succeeded, some failed
     LOCAL = 11  # a local file or disk problem: no space, name too long, unreadable journal
     INTERRUPTED = 130  # Ctrl-C / SIGINT
+    TERMINATED = 143  # SIGTERM (a cancelled CI job): 128 + 15, as a shell reports it
 
 
 EXIT_STATUS_MEANING = {
@@ -40,7 +41,8 @@ EXIT_STATUS_MEANING = {
     ExitStatus.NETWORK: "network failure after retries",
     ExitStatus.PARTIAL: "some inputs failed, the others succeeded (see the summary)",
     ExitStatus.LOCAL: "a local file or disk problem (no space, name too long, unreadable journal)",
-    ExitStatus.INTERRUPTED: "interrupted",
+    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C); finish with `yce task resume`",
+    ExitStatus.TERMINATED: "terminated (SIGTERM); finish with `yce task resume`",
 }
 
 
