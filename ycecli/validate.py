@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ycecli.errors import InvalidInput, YceError
+from ycecli.errors import InvalidInput, LocalError, YceError
 from ycecli.features import MediaRules
 
 
@@ -206,6 +206,16 @@ def _decode(img, path, *, label: str, error: type[YceError]) -> None:
         ) from None
 
 
+def _fs_limit(folder: Path, name: str, usual: int) -> int:
+    """The file system's limit at `folder`; the usual one where it cannot be asked
+    (no pathconf on Windows), none at all where it has none (pathconf's -1)."""
+    try:
+        value = os.pathconf(folder, name)
+    except (AttributeError, OSError, ValueError):
+        return usual
+    return value if value > 0 else 2**31
+
+
 # A download is written to `.<name>.<8 random characters>.part` beside its target
 # (ycecli.transfer), so the target's name must leave room for that.
 _TEMP_NAME_EXTRA = len("..") + 8 + len(".part")
@@ -214,19 +224,17 @@ _TEMP_NAME_EXTRA = len("..") + 8 + len(".part")
 def check_output_path(path: Path) -> None:
     """Refuse, before anything is uploaded or spent, a result path this file system
     cannot hold: a name or a path longer than it allows."""
-    from ycecli.errors import LocalError
-
     absolute = Path(os.path.abspath(path))
     existing = absolute.parent
     while not os.path.isdir(existing) and existing != existing.parent:
         existing = existing.parent
-    try:
-        name_max = os.pathconf(existing, "PC_NAME_MAX")
-        path_max = os.pathconf(existing, "PC_PATH_MAX")
-    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
-        name_max, path_max = 255, 4096
-    for part in absolute.parts[1:]:
-        last = part == absolute.name
+    name_max, path_max = (
+        _fs_limit(existing, "PC_NAME_MAX", 255),
+        _fs_limit(existing, "PC_PATH_MAX", 4096),
+    )
+    parts = absolute.parts[1:]
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
         room = name_max - _TEMP_NAME_EXTRA if last else name_max
         length = len(os.fsencode(part))
         if length > room:
