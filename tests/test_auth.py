@@ -79,3 +79,17 @@ def test_wrong_secret_is_an_auth_error(sandbox, paths):
             assert "401" in exc.message
         else:
             raise AssertionError("a wrong secret was accepted")
+
+
+def test_a_cached_token_others_can_read_is_refused_with_the_fix(sandbox_env, paths):
+    from tests.conftest import run_cli
+
+    assert run_cli("auth", "check").code == 0
+    [token_file] = (paths.cache_dir / "tokens").glob("*.json")
+    token_file.chmod(0o644)
+    result = run_cli("units")
+    assert result.code == 3, result.stderr
+    assert str(token_file) in result.stderr and f"chmod 600 {token_file}" in result.stderr
+    token_file.chmod(0o600)
+    assert run_cli("units").code == 0
+    assert auth_calls(sandbox_env) == 1  # the token was never replaced behind the user's back

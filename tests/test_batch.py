@@ -189,6 +189,7 @@ def test_two_processes_share_the_rate_limits(sandbox, tree):
         f"    client_id: {sandbox.client_id}\n    client_secret: {sandbox.client_secret}\n"
         f"    api_base: {sandbox.url}\n    rate_limit_ip: 4\n    rate_limit_ip_window: 1\n"
     )
+    config.chmod(0o600)
     env = {**os.environ, "YCE_CONFIG": str(config), "YCE_PROFILE": "shared"}
     procs = [
         subprocess.Popen(

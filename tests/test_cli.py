@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -116,7 +117,8 @@ def test_timeout_exits_7_with_the_task_id_and_task_wait_finishes(sandbox_env, tm
     sandbox_env.config.task_seconds = 3.0
     result = run_cli("enhance", str(SAMPLE), "--timeout", "1")
     assert result.code == 7, result.stderr
-    task_id = re.search(r"yce task wait enhance '?([^'\s`]+)", result.stderr).group(1)
+    command = re.search(r"`(yce task wait [^`]+)`", result.stderr).group(1)
+    *_, task_id = shlex.split(command)
     waited = run_cli("--json", "task", "wait", "enhance", task_id)
     assert waited.code == 0, waited.stderr
     [obj] = waited.json_lines()
@@ -143,6 +145,7 @@ def test_network_failure_exits_9(paths):
         "profiles:\n  offline:\n    client_id: c\n"
         f"    client_secret: {secret}\n    api_base: http://127.0.0.1:9\n    max_retries: 1\n"
     )
+    paths.config_file.chmod(0o600)
     result = run_cli("--profile", "offline", "units")
     assert result.code == 9, result.stderr
     assert "127.0.0.1:9" in result.stderr and "gave up after 2 tries" in result.stderr

@@ -60,6 +60,7 @@ def write_config(home: Path) -> None:
     config.write_text(
         "default_profile: work\nprofiles:\n  work:\n    api_key: k1\n  shop:\n    api_key: k2\n"
     )
+    config.chmod(0o600)
 
 
 def write_style_cache(home: Path) -> None:

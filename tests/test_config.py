@@ -9,9 +9,10 @@ from ycecli.config import ConfigFile, Paths, load_profile
 from ycecli.errors import ConfigError
 
 
-def write_config(paths: Paths, text: str):
+def write_config(paths: Paths, text: str, mode: int = 0o600):
     paths.config_file.parent.mkdir(parents=True, exist_ok=True)
     paths.config_file.write_text(text)
+    paths.config_file.chmod(mode)
 
 
 def test_environment_alone_is_enough(paths):
@@ -114,3 +115,33 @@ def test_profile_use_and_remove(sandbox):
     assert list(cfg.profiles) == ["a"] and cfg.default_profile == "a"
     missing = run_cli("profile", "use", "zzz")
     assert missing.code == 3 and "zzz" in missing.stderr
+
+
+def test_a_secret_in_a_config_file_others_can_read_is_refused_with_the_fix(paths):
+    write_config(paths, "profiles:\n  a: {client_id: A, client_secret: s}\n", mode=0o644)
+    result = run_cli("--profile", "a", "profile", "show")
+    assert result.code == 3, result.stderr
+    assert str(paths.config_file) in result.stderr and "0644" in result.stderr
+    assert f"chmod 600 {paths.config_file}" in result.stderr
+    assert "s\n" not in result.stdout
+    paths.config_file.chmod(0o600)
+    assert run_cli("--profile", "a", "profile", "show").code == 0
+
+
+def test_a_config_file_without_secrets_may_be_shared(paths):
+    write_config(paths, "profiles:\n  a: {client_id: A, api_base: http://127.0.0.1:9}\n", 0o644)
+    assert load_profile("a", paths=paths, env={}).client_id == "A"
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_nan_and_infinity_are_not_numbers_a_profile_accepts(paths, value):
+    write_config(paths, f"profiles:\n  a: {{task_timeout: {value}}}\n")
+    with pytest.raises(ConfigError, match="task_timeout"):
+        load_profile(paths=paths, env={})
+
+
+def test_a_config_file_that_is_not_text_is_a_config_error(paths):
+    write_config(paths, "")
+    paths.config_file.write_bytes(b"profiles:\n  a: {client_id: \xff\xfe}\n")
+    result = run_cli("profile", "list")
+    assert result.code == 3 and "UTF-8" in result.stderr and "Traceback" not in result.stderr

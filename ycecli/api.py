@@ -38,6 +38,7 @@ from ycecli.errors import (
 )
 from ycecli.features import Feature, InputSpec, get_feature
 from ycecli.scheduler import Scheduler
+from ycecli.validate import check_output_path
 
 
 @dataclass
@@ -371,6 +372,7 @@ class Yce:
                         hint="Give the inputs distinct names, or run them separately.",
                     )
                 seen.add(target)
+                check_output_path(target)
                 if target.exists() and not overwrite and not existing_ok:
                     raise OutputExists(
                         f"{target} already exists",

@@ -16,13 +16,15 @@ import binascii
 import contextlib
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ycecli.config import Paths, Profile, write_private_file
+from ycecli.config import Paths, Profile, refuse_if_shared, write_private_file
 from ycecli.errors import AuthError
+from ycecli.shell import shell_command
 
 AUTH_PATH = "/s2s/v1.0/client/auth"
 TOKEN_LIFETIME = 2 * 3600.0  # "The access token valid for 2 hours" (003:541)
@@ -88,10 +90,17 @@ class TokenStore:
         return self.dir / f"{digest}.json"
 
     def get(self, api_base: str, client_id: str) -> CachedToken | None:
+        path = self._path(api_base, client_id)
         try:
-            data = json.loads(self._path(api_base, client_id).read_text())
+            with open(path, "rb") as fh:
+                mode = os.fstat(fh.fileno()).st_mode
+                data = json.loads(fh.read())
+        except (OSError, ValueError):
+            return None
+        refuse_if_shared(path, mode, AuthError, "cached access token")
+        try:
             return CachedToken(str(data["access_token"]), float(data["obtained_at"]))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             return None
 
     def put(self, api_base: str, client_id: str, token: CachedToken) -> None:
@@ -119,13 +128,14 @@ def missing_credential_error(profile: Profile, generation: str) -> AuthError:
     if generation == "v2":
         return AuthError(
             f"profile {profile.name!r} has no API key, which ring and earring try-on (v2) need",
-            hint=f"Add one with `yce profile add {profile.name} --api-key-stdin`, "
+            hint="Add one with "
+            f"`{shell_command('yce', 'profile', 'add', profile.name, '--api-key-stdin')}`, "
             "or set YCE_API_KEY.",
         )
     missing = [n for n in ("client_id", "client_secret") if not getattr(profile, n)]
     return AuthError(
         f"profile {profile.name!r} has no {' or '.join(missing)}, which v1 features need",
-        hint=f"Add them with `yce profile add {profile.name}`, "
+        hint=f"Add them with `{shell_command('yce', 'profile', 'add', profile.name)}`, "
         "or set YCE_CLIENT_ID and YCE_CLIENT_SECRET.",
     )
 

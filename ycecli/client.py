@@ -150,15 +150,16 @@ def make_budget(profile: Profile, paths: Paths, sleep: Callable[[float], None]) 
 
 
 def _make_session():
-    import requests
     from requests.adapters import HTTPAdapter
+
+    from ycecli.proxies import direct_loopback_session
 
     class BigBlockAdapter(HTTPAdapter):
         def init_poolmanager(self, *args, **kwargs):
             kwargs["blocksize"] = BLOCK_SIZE
             super().init_poolmanager(*args, **kwargs)
 
-    session = requests.Session()
+    session = direct_loopback_session()
     adapter = BigBlockAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

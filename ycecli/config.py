@@ -19,6 +19,7 @@ so `yce --help` never pays for it.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field, fields, replace
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ycecli.errors import ConfigError
+from ycecli.shell import shell_command
 
 DEFAULT_API_BASE = "https://yce-api-01.perfectcorp.com"  # 003:230
 DEFAULT_API_BASE_V2 = "https://yce-api-01.makeupar.com"  # 000:177, 001:164
@@ -138,6 +140,18 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def refuse_if_shared(path: Path, mode: int, error: type[ConfigError], what: str) -> None:
+    """Refuse a secret in a file other users may open, as ssh refuses such a key: the
+    secret may already have been read, so the owner should know, not find it quietly
+    fixed."""
+    if os.name == "posix" and mode & 0o077:
+        raise error(
+            f"{what} {path} holds a secret but is open to other users (mode {mode & 0o777:04o})",
+            hint=f"Run `{shell_command('chmod', '600', path)}`: yce does not use it while "
+            "others can read it (if someone may have, replace the secret too).",
+        )
+
+
 def write_private_file(path: Path, data: bytes) -> None:
     """Write atomically with mode 0600 from the first byte (never world-readable)."""
     ensure_private_dir(path.parent)
@@ -168,13 +182,20 @@ class ConfigFile:
     def load(cls, path: Path) -> ConfigFile:
         cfg = cls(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, "rb") as fh:
+                mode = os.fstat(fh.fileno()).st_mode
+                text = fh.read().decode("utf-8")
         except FileNotFoundError:
             return cfg
         except OSError as exc:
             raise ConfigError(
                 f"cannot read config file {path}: {exc.strerror}",
                 hint="Check the file's permissions, or point YCE_CONFIG elsewhere.",
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"config file {path} is not UTF-8 text",
+                hint="Fix or remove it, then run `yce profile add`.",
             ) from None
         cfg.exists = True
         import yaml
@@ -217,6 +238,8 @@ class ConfigFile:
             for key, value in values.items():
                 _check_field(path, str(name), key, value)
             cfg.profiles[str(name)] = dict(values)
+        if any(values.get(key) for values in cfg.profiles.values() for key in SECRET_FIELDS):
+            refuse_if_shared(path, mode, ConfigError, "config file")
         return cfg
 
     def save(self) -> None:
@@ -247,7 +270,8 @@ def _check_field(path: Path, profile: str, key: Any, value: Any) -> None:
     )
     if expected is int and isinstance(value, float):
         ok = value.is_integer()
-    if not ok or (expected is not str and value <= 0):
+    # NaN passes every comparison, so `value <= 0` alone lets it (and infinity) through.
+    if not ok or (expected is not str and not (0 < value < math.inf)):
         raise ConfigError(
             f"config file {path}: profile {profile!r} field {key!r} has an invalid value {value!r}",
             hint=f"{key} must be {'a string' if expected is str else 'a positive number'}.",
@@ -276,8 +300,8 @@ def load_profile(
         known = ", ".join(sorted(cfg.profiles)) or "none"
         raise ConfigError(
             f"no profile named {chosen!r} in {paths.config_file} (profiles: {known})",
-            hint=f"Create it with `yce profile add {chosen}`, or set YCE_CLIENT_ID and "
-            "YCE_CLIENT_SECRET (or YCE_API_KEY) in the environment.",
+            hint=f"Create it with `{shell_command('yce', 'profile', 'add', chosen)}`, or set "
+            "YCE_CLIENT_ID and YCE_CLIENT_SECRET (or YCE_API_KEY) in the environment.",
         )
     for fld, value in overrides.items():
         values[fld] = value

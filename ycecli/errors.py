@@ -23,7 +23,9 @@ class ExitStatus(IntEnum):
     OUT_OF_UNITS = 8  # the account has no units left for this task
     NETWORK = 9  # the network failed after every retry
     PARTIAL = 10  # several inputs: some succeeded, some failed
+    LOCAL = 11  # a local file or disk problem: no space, name too long, unreadable journal
     INTERRUPTED = 130  # Ctrl-C / SIGINT
+    TERMINATED = 143  # SIGTERM (a cancelled CI job): 128 + 15, as a shell reports it
 
 
 EXIT_STATUS_MEANING = {
@@ -38,7 +40,9 @@ EXIT_STATUS_MEANING = {
     ExitStatus.OUT_OF_UNITS: "out of units",
     ExitStatus.NETWORK: "network failure after retries",
     ExitStatus.PARTIAL: "some inputs failed, the others succeeded (see the summary)",
-    ExitStatus.INTERRUPTED: "interrupted",
+    ExitStatus.LOCAL: "a local file or disk problem (no space, name too long, unreadable journal)",
+    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C); finish with `yce task resume`",
+    ExitStatus.TERMINATED: "terminated (SIGTERM); finish with `yce task resume`",
 }
 
 
@@ -166,3 +170,62 @@ class NetworkError(YceError):
 
 class OutputExists(InvalidInput):
     """Refusing to overwrite a file the user did not ask us to replace."""
+
+
+class LocalError(YceError):
+    """This computer, not the input or the API: a full disk, a file-size limit, a name
+    the file system refuses, a journal that cannot be read."""
+
+    exit_status = ExitStatus.LOCAL
+
+    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+
+    def to_dict(self) -> dict:
+        data = super().to_dict()
+        data.update(path=self.path)
+        return data
+
+
+# errno -> (what happened, what to do). Only errors of the local file system: a reset
+# connection or a timeout is an OSError too, but a network problem.
+_RERUN = "rerun: tasks already started are picked up from the journal, not paid for again."
+_LOCAL_ERRNOS = {
+    "ENOSPC": ("no space left on the device", "Free some space there and " + _RERUN),
+    "EDQUOT": ("the disk quota is used up", "Free some space there and " + _RERUN),
+    "EFBIG": (
+        "the file is larger than the file system or the file-size limit (ulimit -f) allows",
+        "Raise the limit or write somewhere else (-o) and " + _RERUN,
+    ),
+    "ENAMETOOLONG": (
+        "the file name is too long for the file system",
+        "Choose a shorter name or folder with -o.",
+    ),
+    "EACCES": ("permission denied", "Check the permissions, or write somewhere else with -o."),
+    "EPERM": ("operation not permitted", "Check the permissions, or write somewhere else."),
+    "EROFS": ("the file system is read-only", "Write somewhere else with -o."),
+    "EIO": ("an input/output error on the device", "Check the disk."),
+    "EMFILE": ("too many open files", "Raise the limit (ulimit -n) or process fewer files."),
+    "ENFILE": ("too many open files on the system", "Process fewer files at once."),
+    "ENOENT": ("no such file or folder", "Check the path."),
+    "ENOTDIR": ("a part of the path is not a folder", "Check the path."),
+    "EISDIR": ("the path is a folder, not a file", "Give a file name, or end -o with /."),
+    "ELOOP": ("too many symbolic links in the path", "Check the path."),
+}
+
+
+def local_error(exc: BaseException, path: object = None) -> BaseException:
+    """The LocalError for a file-system OSError (naming `path`, else the file the error
+    names); anything else is returned as it is, for the caller to re-raise."""
+    import errno
+
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return exc
+    name = errno.errorcode.get(exc.errno)
+    if name not in _LOCAL_ERRNOS:
+        return exc
+    what, todo = _LOCAL_ERRNOS[name]
+    where = path if path is not None else exc.filename
+    message = f"{where}: {what}" if where is not None else f"{what} ({exc.strerror})"
+    return LocalError(message, path=str(where) if where is not None else None, hint=todo)

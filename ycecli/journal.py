@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ycecli.config import ensure_private_dir
+from ycecli.errors import LocalError, local_error
+from ycecli.shell import shell_command
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -196,6 +198,7 @@ class Claim:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        refuse_unusable(path)
         ensure_private_dir(path.parent)
         new = not path.exists()
         # Batch runs download results on worker threads, which journal them too.
@@ -205,6 +208,11 @@ class Journal:
             path.chmod(0o600)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL: a commit survives the process being killed at any point
+        # (what resuming relies on) without an fsync per write, which would hold up
+        # the polls of a batch by milliseconds each; only a power cut may lose the
+        # last writes.
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         columns = {row["name"] for row in self.db.execute("PRAGMA table_info(tasks)")}
         for name, declaration in _ADDED_COLUMNS.items():
@@ -491,6 +499,78 @@ class Journal:
 
 def _all_exist(paths: list) -> bool:
     return all(os.path.exists(p) for p in paths)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def refuse_unusable(path: Path) -> None:
+    """Refuse, with what to do, a journal that cannot be a database: a folder in its
+    place, a file that cannot be read, or one that is not SQLite at all. (SQLite would
+    say only "file is not a database", later and without the path.)"""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise LocalError(
+            f"the state folder {path.parent} is a file, so the task journal cannot be kept",
+            path=str(path.parent),
+            hint="Move that file away, or point XDG_STATE_HOME at another folder.",
+        )
+    if path.is_dir():
+        raise journal_error(IsADirectoryError(f"{path} is a folder"), path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise journal_error(exc, path) from None
+    if head and head != SQLITE_HEADER[: len(head)]:
+        raise journal_error(sqlite3.DatabaseError("file is not a database"), path)
+
+
+def journal_error(exc: BaseException, path: Path | str) -> LocalError:
+    """What a failure to read or write the journal at `path` means, and what to do."""
+    set_aside = (
+        f"Move it aside (`{shell_command('mv', str(path), f'{path}.broken')}`) and rerun: yce "
+        "starts a new journal. Tasks only the old one knows can still be fetched by id "
+        "with `yce task wait FEATURE TASK_ID` within their polling window."
+    )
+    if isinstance(exc, OSError):
+        if isinstance(exc, IsADirectoryError):
+            return LocalError(
+                f"the task journal {path} is a folder, not a file", path=str(path), hint=set_aside
+            )
+        translated = local_error(exc, path)
+        if isinstance(translated, LocalError):
+            return translated
+        return LocalError(f"the task journal {path} cannot be read: {exc}", path=str(path))
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or text in (
+        "file is not a database",
+        "database disk image is malformed",
+    ):
+        return LocalError(
+            f"the task journal {path} is corrupt ({text})", path=str(path), hint=set_aside
+        )
+    if name.startswith("SQLITE_FULL") or "is full" in text:
+        return LocalError(
+            f"no space left to write the task journal {path}",
+            path=str(path),
+            hint="Free some space there and rerun: tasks already started are picked up "
+            "from the journal, not paid for again.",
+        )
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return LocalError(
+            f"the task journal {path} is locked by another process",
+            path=str(path),
+            hint="Wait for the other yce to finish, then rerun.",
+        )
+    return LocalError(
+        f"the task journal {path} cannot be opened or written ({text})",
+        path=str(path),
+        hint="Check that it is a file you can read and write in a folder you can write; "
+        + set_aside,
+    )
 
 
 def _record(row: sqlite3.Row) -> TaskRecord:

@@ -20,7 +20,6 @@ request of its jobs, one input or a thousand:
 from __future__ import annotations
 
 import queue
-import shlex
 import threading
 import time
 from collections import deque
@@ -40,6 +39,7 @@ from ycecli.errors import (
     YceError,
 )
 from ycecli.ratelimit import Booking, Infeasible
+from ycecli.shell import shell_command
 
 UPLOAD_GROUP = 100  # files per file-creation request; the seeds give no maximum
 MAX_IN_FLIGHT = 64
@@ -559,7 +559,7 @@ class Scheduler:
         pick it up (it stays alive for one polling window)."""
         del flights[flight.task_id]
         self._finished(flight)
-        command = shlex.join(["yce", "task", "wait", self.feature.command, flight.task_id])
+        command = shell_command("yce", "task", "wait", self.feature.command, flight.task_id)
         exc = TaskTimeout(
             f"{self.feature.command}: task {flight.task_id} still running after "
             f"{self.timeout:.0f} s",

@@ -545,14 +545,9 @@ def _find_mask(masks_dir: Path, name: str | None) -> Path | None:
 
 
 def _open_image(path: Path, error, what: str):
-    from PIL import Image, UnidentifiedImageError
+    from ycecli.validate import open_image
 
-    try:
-        img = Image.open(path)
-        img.load()
-        return img
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
-        raise error(f"{path}: the {what} cannot be read ({exc})") from None
+    return open_image(path, label=f"the {what}", error=error)
 
 
 def _blend(photo, mask):

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from ycecli.client import Client
 from ycecli.errors import ApiError, TaskFailed, TaskTimeout
 from ycecli.features import Feature
+from ycecli.shell import shell_command
 
 # Poll at least this long before the window closes (latency, a slow response, a
 # busy machine). With the documented 10 s window that means a gap of at most 8 s.
@@ -211,7 +212,7 @@ def poll(
                 task_id=task_id,
                 feature=feature.command,
                 hint=f"Pick it up within its polling window with "
-                f"`yce task wait {feature.command} '{task_id}'`.",
+                f"`{shell_command('yce', 'task', 'wait', feature.command, task_id)}`.",
             )
         sleep(delay)
 

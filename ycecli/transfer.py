@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ycecli.client import BLOCK_SIZE, Client
-from ycecli.errors import ApiError, NetworkError, OutputExists
+from ycecli.errors import ApiError, NetworkError, OutputExists, local_error
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
 
@@ -159,10 +159,10 @@ def download(
             os.fsync(out.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         place_file(tmp, target, overwrite=overwrite)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise
+        raise local_error(exc, target) from None
     return target
 
 

@@ -181,4 +181,7 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
+    from ycecli.cli.guard import handle_sigterm
+
+    handle_sigterm()
     app(prog_name="yce")

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
+from typer._click.types import FloatRange
+
+
+class FiniteFloat(FloatRange):
+    """A float option that refuses NaN and infinity as it refuses a value out of
+    range (a usage error): NaN passes every range check, so `--timeout nan` would mean
+    no timeout at all, and JSON has neither."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(
+                f"{value} is not a finite number in the range {self._describe_range()}.",
+                param,
+                ctx,
+            )
+        return number
+
 
 OutputOpt = Annotated[
     str | None,
@@ -23,7 +42,7 @@ TimeoutOpt = Annotated[
     float | None,
     typer.Option(
         "--timeout",
-        min=1,
+        click_type=FiniteFloat(min=1),
         help="Give up waiting after this many seconds (default: the profile's task_timeout, "
         "900); the task id is printed so `yce task wait` can pick it up.",
         show_default=False,

@@ -4,14 +4,40 @@
 - A terminal on stderr: a Rich progress display (imported only then).
 - Anything else (a pipe, a CI log): plain one-line messages, no animation.
 - `--quiet`: errors only. NO_COLOR is honoured by Rich and by the plain messages.
+
+Text shown to a person passes through `terminal_safe`: error messages, task ids, file
+names and style names come from the server or from URLs, and an escape sequence in
+them must show as text, not clear the screen or rewrite what was printed before.
+`--json` is exact: JSON escapes control characters itself.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
+
+# C0 and C1 controls (ESC starts a sequence, CR and BS rewrite a line, 0x9b is a
+# one-byte CSI) and the bidirectional overrides that make text read differently
+# from what it is. Tab is harmless and lines up tables.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def terminal_safe(text: object) -> str:
+    """`text` with every control character written out (`\\x1b[2J`, `\\n`), so it
+    prints as one inert line."""
+    return _UNSAFE.sub(_escape, str(text))
 
 
 def _human_bytes(n: int | None) -> str:
@@ -43,6 +69,7 @@ class Reporter:
     def note(self, message: str) -> None:
         if self.quiet:
             return
+        message = terminal_safe(message)
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False)
         else:
@@ -50,9 +77,9 @@ class Reporter:
 
     def error(self, message: str, hint: str | None = None) -> None:
         self.stop()
-        print(f"error: {message}", file=sys.stderr, flush=True)
+        print(f"error: {terminal_safe(message)}", file=sys.stderr, flush=True)
         if hint:
-            print(f"hint: {hint}", file=sys.stderr, flush=True)
+            print(f"hint: {terminal_safe(hint)}", file=sys.stderr, flush=True)
 
     def data(self, obj: Any) -> None:
         """One machine-readable object on stdout."""
@@ -60,7 +87,7 @@ class Reporter:
         sys.stdout.flush()
 
     def out(self, text: str) -> None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(terminal_safe(text) + "\n")
         sys.stdout.flush()
 
     # -- task progress ----------------------------------------------------------
@@ -96,6 +123,7 @@ class Reporter:
 
     def _ensure_progress(self):
         if self._progress is None:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 DownloadColumn,
@@ -106,12 +134,15 @@ class Reporter:
             )
 
             self._progress = Progress(
-                TextColumn("{task.description}"),
+                # File names are not Rich markup: "[/x]" in one must not raise.
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TimeElapsedColumn(),
                 transient=False,
+                # Rich's default console is stdout, which holds only results.
+                console=Console(stderr=True),
             )
             self._progress.start()
         return self._progress
@@ -121,28 +152,32 @@ class Reporter:
         its bar and byte counts describe that phase only."""
         progress = self._ensure_progress()
         label = event.label
+        shown = terminal_safe(label)
         phase = {"submitted": "task", "status": "task", "done": "download"}.get(
             event.kind, event.kind
         )
         current = self._rows.get(label)
         if event.kind == "wait":
-            progress.console.print(f"{label}: {event.message}", markup=False)
+            progress.console.print(
+                terminal_safe(f"{label}: {event.message}"), markup=False, highlight=False
+            )
             return
         if current is None or current[0] != phase:
             if current is not None:
                 progress.remove_task(current[1])
             total = event.total if phase != "task" else None
-            row = progress.add_task(f"{label}: {phase}", total=total)
+            row = progress.add_task(f"{shown}: {phase}", total=total)
             self._rows[label] = (phase, row)
         row = self._rows[label][1]
         if event.kind in ("upload", "download"):
             progress.update(row, completed=event.done or 0, total=event.total)
         elif event.kind == "submitted":
-            progress.update(row, description=f"{label}: submitted")
+            progress.update(row, description=f"{shown}: submitted")
         elif event.kind == "status":
-            progress.update(row, description=f"{label}: {event.status} {event.elapsed:.0f}s")
+            status = terminal_safe(event.status)
+            progress.update(row, description=f"{shown}: {status} {event.elapsed:.0f}s")
         elif event.kind == "done":
-            progress.update(row, description=f"{label}: done")
+            progress.update(row, description=f"{shown}: done")
 
     def stop(self) -> None:
         if self._progress is not None:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.options import FiniteFloat
 
 app = typer.Typer(help="Run the local API emulator.", no_args_is_help=True)
 
@@ -29,7 +30,10 @@ def serve(
         int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
     ] = 8080,
     task_seconds: Annotated[
-        float, typer.Option("--task-seconds", min=0, help="How long each task takes.")
+        float,
+        typer.Option(
+            "--task-seconds", click_type=FiniteFloat(min=0), help="How long each task takes."
+        ),
     ] = 1.0,
     units: Annotated[int, typer.Option("--units", min=0, help="Starting unit balance.")] = 1000,
 ) -> None:

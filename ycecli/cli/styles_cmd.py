@@ -12,6 +12,7 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.errors import InvalidInput
+from ycecli.shell import shell_command
 
 app = typer.Typer(help="List the styles a feature offers (for --style).", no_args_is_help=True)
 
@@ -51,7 +52,7 @@ def _pages(state, fetch, key: str, starting_token, all_pages: bool) -> list:
         if state.json:
             state.reporter.data({"next_token": token})
         else:
-            state.reporter.note(f"more: --starting-token {token} (or --all)")
+            state.reporter.note(f"more: {shell_command('--starting-token', token)} (or --all)")
     return items
 
 
@@ -154,5 +155,5 @@ def list_styles_cmd(
         for sub in cat.get("sub_categories") or []:
             state.reporter.out(
                 f"  sub-category {sub['id']}: {sub.get('name')} "
-                f"(yce styles list {spec.command} --category {sub['id']})"
+                f"({shell_command('yce', 'styles', 'list', spec.command, '--category', sub['id'])})"
             )

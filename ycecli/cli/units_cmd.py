@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.shell import shell_command
 
 app = typer.Typer(
     help="Show the unit balance; `yce units history` lists what was charged.",
@@ -91,4 +92,5 @@ def history(
     if not rows:
         state.reporter.note("no unit history")
     if token not in (None, "") and not all_pages:
-        state.reporter.note(f"more: yce units history --starting-token {token}")
+        more = shell_command("yce", "units", "history", "--starting-token", token)
+        state.reporter.note(f"more: {more}")

@@ -8,6 +8,7 @@ body, the sandbox's request checks and results, completions and man pages.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -179,6 +180,9 @@ class Param:
             converted = converters[self.kind](value)
         except (TypeError, ValueError):
             raise self._fail(value, f"is not a valid {self.kind}") from None
+        if self.kind == "float" and not math.isfinite(converted):
+            # NaN passes every range comparison below, and JSON has no NaN or Infinity.
+            raise self._fail(value, "is not a finite number")
         if self.choices and converted not in self.choices:
             raise self._fail(value, "is not allowed")
         low = self.minimum

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ycecli.errors import InvalidInput, OutputExists
+from ycecli.errors import ApiError, InvalidInput, OutputExists
+from ycecli.validate import open_image
 
 # -- shared ------------------------------------------------------------------------------
 
@@ -300,13 +301,12 @@ def check_mask(ctx, job, params: dict) -> None:
 
 
 def _check_mask_pixels(ctx, mask) -> None:
-    from PIL import Image, ImageChops
+    from PIL import ImageChops
 
     cache = ctx.state.setdefault("mask_checked", set())
     if mask.path in cache:
         return
-    with Image.open(mask.path) as img:
-        img.load()
+    with open_image(mask.path, label="the mask") as img:
         grey = img.convert("L")
         if img.mode not in ("1", "L", "LA", "I", "I;16", "P"):
             # A JPEG of a grey mask has tiny colour noise; a photo has real colour.
@@ -408,8 +408,9 @@ def _mask_from_result(path: str, size: tuple[int, int]):
     """The result as an L mask of `size`, or None when it is not a mask at all."""
     from PIL import Image
 
-    with Image.open(path) as img:
-        img.load()
+    # The result comes from the server: a mask declaring 30000x30000 must be refused
+    # before it is decoded, not exhaust memory.
+    with open_image(path, label="the result", error=ApiError) as img:
         if img.mode in ("RGBA", "LA") or "transparency" in img.info:
             mask = img.convert("RGBA").getchannel("A")
         elif img.mode in ("1", "L", "I", "I;16", "P"):
@@ -432,7 +433,6 @@ def _mask_from_result(path: str, size: tuple[int, int]):
 
 
 def _write_extra(ctx, job, result, kind: str, make) -> None:
-    from PIL import Image
 
     if not result.files:
         return
@@ -444,7 +444,7 @@ def _write_extra(ctx, job, result, kind: str, make) -> None:
     if extra.exists() and not ctx.overwrite:
         ctx.note(f"{extra} already exists; not replaced", label=job.label)
         return
-    with Image.open(source.path) as img:
+    with open_image(source.path, label="the photo") as img:
         photo = img.convert("RGB")
     mask = _mask_from_result(result.files[0], photo.size)
     if mask is None:
@@ -482,7 +482,7 @@ def composite_background(ctx, job, result) -> None:
         if colour is not None:
             backdrop = Image.new("RGB", photo.size, colour[:3])
         else:
-            with Image.open(Path(background).expanduser()) as img:
+            with open_image(Path(background).expanduser(), label="--background") as img:
                 backdrop = ImageOps.fit(img.convert("RGB"), photo.size)
         return Image.composite(photo, backdrop, mask)
 

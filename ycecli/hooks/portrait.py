@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ycecli.errors import ExitStatus, InvalidInput, YceError
+from ycecli.shell import shell_command
 
 DETECT_COMMAND = "face-swap-detect"
 _MAP_FORM = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
@@ -128,7 +129,8 @@ def face_swap_check(ctx, job, params: dict) -> None:
         if len(refs) > 1:
             raise InvalidInput(
                 f"face-swap: {len(refs)} --ref given but no --map says which face each goes on",
-                hint=f"List the faces with `yce face-swap {job.label} --detect-only`. " + _MAP_HINT,
+                hint="List the faces with "
+                f"`{shell_command('yce', 'face-swap', job.label, '--detect-only')}`. " + _MAP_HINT,
             )
         return
     for ref, face in pairs:
