@@ -31,9 +31,10 @@ FACE_FEATURES: tuple[str, ...] = (
 )
 STRICTNESS = ("strict", "high", "medium", "low", "flexible")
 
-# The size rules of the two skin-analysis modes (003:1156). Which one applies depends
-# on the concerns chosen, so the `skin_rules` hook picks one per command; this
-# declaration only spans both for the help text and is never used to check a photo.
+# The size rules of the two skin-analysis modes (003:1156), answered with the codes of
+# 003:1169-1170. Which one applies depends on the concerns chosen (HD ones start with
+# hd_): the `skin_rules` hook picks one per command; the declaration on the input only
+# spans both for the help text.
 SKIN_SD_RULES = MediaRules(
     max_long_side=1920,
     min_short_side=480,
