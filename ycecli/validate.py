@@ -2,8 +2,8 @@
 
 A file's type is decided by its content, never its name: a PNG called photo.jpg is
 uploaded as image/png, and a text file called photo.jpg is refused here. The rules
-are the registry's MediaRules; a clip is judged by what its mp4 headers state (read
-here, without ffprobe).
+are the registry's MediaRules, the same the sandbox's engine applies to the uploaded
+bytes; a clip is judged by what its mp4 headers state (read here, without ffprobe).
 """
 
 from __future__ import annotations

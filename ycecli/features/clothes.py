@@ -19,9 +19,9 @@ BODY_JPEG = MediaRules(
 # and short side >= 384 in either orientation, since the subject it asks for (a
 # standing, full-body person) is mostly shot in portrait. The seed states it for
 # garment mode only: the garment input always has it, the person's photo only when a
-# garment is given (the clothes_mode hook checks it before upload). 003:6490 names no
-# code for it; the engine answers error_below_min_image_size, the code of every other
-# feature's minimum size.
+# garment is given (the clothes_mode hook before upload, the sandbox's `cloth_mode`
+# rules on the engine's side). 003:6490 names no code for it; the engine answers
+# error_below_min_image_size, the code of every other feature's minimum size.
 GARMENT_MIN_LONG_SIDE = 512
 GARMENT_MIN_SHORT_SIDE = 384
 GARMENT_MODE_RULES = MediaRules(
@@ -92,6 +92,7 @@ CLOTHES = Feature(
     hooks={"check_job": "clothes_mode"},
     styles=True,
     sandbox_check="cloth",
+    sandbox_rules="cloth_mode",
     sandbox_result="clothes_paste",
     error_hints={
         "error_invalid_ref": "The garment image looks empty or cut off: use a front-facing "

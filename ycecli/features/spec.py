@@ -101,8 +101,9 @@ class Breach(NamedTuple):
 
 @dataclass(frozen=True)
 class MediaRules:
-    """What an input file must be for the engine to take it, and the engine's error
-    `codes` when it is not. yce checks it before uploading (ycecli.validate)."""
+    """What an input file must be for the engine to take it. yce checks it before
+    uploading (ycecli.validate); the sandbox's engine checks it again on the uploaded
+    bytes (ycecli.sandbox.inputs) and answers with `codes`."""
 
     content_types: tuple[str, ...] = IMAGE_CONTENT_TYPES
     max_bytes: int = TEN_MB  # strictly less than this
@@ -492,6 +493,10 @@ class Feature:
     # How the sandbox derives a (clearly not AI) result from the inputs; a name
     # looked up in ycecli.sandbox.results.
     sandbox_result: str = "copy"
+    # A named choice of input rules that depend on the run body (SD or HD skin
+    # analysis, clothes' garment mode), looked up in ycecli.sandbox.engines.RULES; the
+    # rules themselves are declared with the feature.
+    sandbox_rules: str | None = None
     # Units the sandbox charges per successful task. The seeds give no prices
     # (003:343 points to a web page), so this is only the sandbox's ledger.
     sandbox_units: int = 1
