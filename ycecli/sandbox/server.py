@@ -210,6 +210,7 @@ class Sandbox:
         self.rate_limited = 0  # 429s answered for exceeding a limit
         self.engine_errors: deque[tuple[str, str]] = deque()
         self.upload_log: list[dict] = []  # headers of every storage PUT, for tests
+        self.download_log: list[dict] = []  # headers of every storage GET, for tests
         self.polls: list[tuple[str, float]] = []  # (task_id, sandbox time) of every poll
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -582,6 +583,9 @@ class Sandbox:
 
     def store_upload(self, key: str, query: dict, headers, rfile) -> None:
         """A presigned PUT, as strict as S3 is about it."""
+        with self.lock:
+            self.upload_log.append(dict(headers.items()))
+        _one_auth_mechanism(headers)
         self._check_signature("upload", key, query)
         with self.lock:
             slot = self.slots.get(key)
@@ -589,14 +593,6 @@ class Sandbox:
             raise SandboxError(404, "The specified upload does not exist", "NoSuchUpload")
         file_id, _ = slot
         stored = self.files[file_id]
-        self.upload_log.append(dict(headers.items()))
-        if headers.get("Authorization"):
-            raise SandboxError(
-                400,
-                "Only one auth mechanism allowed; only the X-Amz-Algorithm "
-                "query parameter should be specified",
-                "InvalidArgument",
-            )
         if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
             raise SandboxError(
                 501,
@@ -635,7 +631,11 @@ class Sandbox:
         with self.lock:
             stored.path = path
 
-    def download_target(self, key: str, query: dict) -> tuple[Path, str]:
+    def download_target(self, key: str, query: dict, headers) -> tuple[Path, str]:
+        """A presigned GET: the URL's signature is its only credential."""
+        with self.lock:
+            self.download_log.append(dict(headers.items()))
+        _one_auth_mechanism(headers)
         self._check_signature("files", key, query)
         with self.lock:
             file_id = self.downloads.get(key)
@@ -899,6 +899,19 @@ class Sandbox:
                 "results": task.results if task.state == "success" else [],
             }
         return 200, {"status": 200, "result": result}
+
+
+def _one_auth_mechanism(headers) -> None:
+    """S3 refuses a presigned URL that also carries an Authorization header (a client
+    that sends its API token to storage, or a ~/.netrc entry that requests applies),
+    before it looks at the signature."""
+    if headers.get("Authorization") is not None:
+        raise SandboxError(
+            400,
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+            "Signature query string parameter or the Authorization header should be specified",
+            "InvalidArgument",
+        )
 
 
 def check_vto_body(feature: Feature, body: dict, known_file: Callable[[str], bool]) -> None:
@@ -1220,7 +1233,9 @@ def _make_handler(sandbox: Sandbox):
                     self._send(200, b"", "application/xml", {"ETag": '"sandbox"'})
                     return
                 if path.startswith("/storage/files/"):
-                    target, ctype = sandbox.download_target(path.rsplit("/", 1)[1], query)
+                    target, ctype = sandbox.download_target(
+                        path.rsplit("/", 1)[1], query, self.headers
+                    )
                     self._send_file(
                         target, ctype, truncate=fault is not None and fault.kind == "truncate"
                     )
