@@ -226,8 +226,13 @@ class Sandbox:
         handler = _make_handler(self)
         self._server = _Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
+        # stop() waits for the serving loop to notice; its default half-second poll
+        # would add that much to every test that starts a sandbox.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="yce-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="yce-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self
