@@ -2,10 +2,12 @@
 
 It checks requests as strictly as the documents allow, so that passing against it
 means working against the real service: real RSA on v1 auth, token expiry, presigned
-storage URLs that refuse chunked bodies, a wrong Content-Length or Content-Type and
-expired signatures, `request_id` de-duplication, the polling window, both rate limits,
-and a unit ledger that charges only for successful tasks. Its clock and task duration
-are injectable and faults can be switched on per test.
+storage URLs that refuse chunked bodies, a wrong Content-Length or Content-Type, a
+second auth mechanism and expired signatures, `request_id` de-duplication, every
+feature's documented input limits (the engine's errors, ycecli.sandbox.inputs), the
+polling window, both rate limits, and a unit ledger that charges only for successful
+tasks. Its clock and task duration are injectable and faults can be switched on per
+test.
 
 Everything feature-specific comes from the registry (ycecli.features); the sandbox
 never imports the client.
