@@ -56,8 +56,10 @@ CLIP_LIMITS: dict[str, tuple[float, int]] = {
 
 _VIDEO_HINTS = {
     "error_unexpected_video_duration": "custom.dst_duration did not match the clip's "
-    "length: check --duration against the clip (ffprobe shows it), or install ffprobe "
-    "so yce measures it.",
+    "length, or the clip is longer than this feature takes: check --duration against the "
+    "clip (ffprobe shows it), or install ffprobe so yce measures it; trim a long clip.",
+    "error_exceed_max_image_size": "The clip's frame is larger than this feature takes: "
+    "scale it down.",
     "error_download_video": "The engine could not fetch the uploaded clip; run it again.",
     "error_decode_video": "The clip cannot be decoded: use an mp4 with H.264 (or MPEG-4) "
     "video and aac or mp3 audio.",
