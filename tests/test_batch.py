@@ -231,8 +231,9 @@ def test_task_resume_finishes_what_a_killed_run_left(sandbox, tree):
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
-    while not sandbox.polls and time.monotonic() < deadline:
+    while not sandbox.tasks and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(0.3)  # submitted and journaled; its first poll is still to come
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (tree / "out.jpg").exists()

@@ -123,11 +123,12 @@ def photo(path: Path, size=(400, 300)) -> Path:
     return path
 
 
-def clip(path: Path, seconds: int = 3, size=(64, 48)) -> Path:
-    """A real, tiny mp4 that states its length (one still frame)."""
+def clip(path: Path, seconds: float = 3, size=(64, 48)) -> Path:
+    """A tiny mp4 that states its length (one still frame), labelled H.264 as a
+    camera's clip would be: the codecs of 003:399-401 are checked, frames never are."""
     frame = io.BytesIO()
     Image.new("L", size, 90).save(frame, format="JPEG")
-    path.write_bytes(still_mp4(frame.getvalue(), size[0], size[1], seconds))
+    path.write_bytes(still_mp4(frame.getvalue(), size[0], size[1], seconds, codec=b"avc1"))
     return path
 
 
@@ -316,7 +317,7 @@ def test_measured_limits_are_checked_before_upload(
 
 def test_a_given_length_that_disagrees_with_ffprobe_is_refused(sandbox, paths, tmp_path, ffprobe):
     ffprobe(duration="14.2")
-    video = fake_clip(tmp_path / "clip.mp4")
+    video = clip(tmp_path / "clip.mp4", seconds=14.2)
     with Yce(profile_for(sandbox), paths=paths) as yce:
         with pytest.raises(InvalidInput, match="does not match") as info:
             yce.run("video-enhance", str(video), {"duration": 12})
@@ -424,7 +425,7 @@ def test_video_face_swap_uploads_the_face_to_an_image_endpoint(
 
 def test_video_style_measures_the_clip_with_ffprobe(sandbox_env, tmp_path, ffprobe):
     env = ffprobe(duration="12.4", width=1280, height=720)
-    video = fake_clip(tmp_path / "clip.mp4")
+    video = clip(tmp_path / "clip.mp4", seconds=12.4)
     _, style = style_of("video-trans")
     result = run_cli("--json", "video-style", str(video), "--style", str(style), env=env)
     assert result.code == 0, result.stderr

@@ -164,10 +164,17 @@ def _make_session():
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = f"yce/{__version__}"
-    # A profile's server must be reached directly; a stray proxy variable must not
-    # route the sandbox's loopback traffic elsewhere.
+    # The proxy variables are honoured (loopback excepted, see ycecli.proxies). The
+    # same switch would make requests apply ~/.netrc, whose entry for a host replaces
+    # yce's Bearer header (and adds one to presigned storage URLs, which storage
+    # refuses): a session-wide auth that changes nothing keeps netrc out.
     session.trust_env = True
+    session.auth = _keep_headers
     return session
+
+
+def _keep_headers(request):
+    return request
 
 
 class Client:

@@ -13,13 +13,14 @@ rules are about time, so the budget is kept as time:
   windows beside every stamp and hold of every process; until then it waits, before
   anything is spent on it.
 
-Holds come in two kinds. A "hold" belongs to work not yet submitted, and a poll of a
-running task may take its place (its owner books again before submitting). A "poll"
-belongs to a submitted task and is never given away. Requests that carry no hold (a
-style list, file creation in a batch) must fit beside everything; polls beyond what
-was booked (a task running longer than expected) need only fit beside stamps and
-polls. So polls of running tasks go before new work in every process, not only in
-one.
+Holds come in three kinds. A "hold" belongs to work not yet submitted, and a poll of
+a running task may take its place (its owner books again before submitting). A
+"poll" belongs to a submitted task and is never given away. A "spare" is headroom a
+running task keeps in case it runs longer than expected: new work cannot use it, the
+extra polls of any running task can. Requests that carry no hold (a style list, file
+creation in a batch) must fit beside everything; polls beyond what was booked need
+only fit beside stamps and polls. So polls of running tasks go before new work in
+every process, not only in one.
 
 The state lives in small JSON files under the state dir, one per limit, guarded by
 file locks (or in memory where the platform has none).
@@ -41,6 +42,9 @@ from typing import Any
 
 HOLD = "hold"  # reserved for work not yet submitted: may be displaced by a poll
 POLL = "poll"  # reserved for a submitted task's poll: never given away
+SPARE = "spare"  # headroom of a running task: kept from new work, not from polls
+NEW_WORK = (HOLD, POLL, SPARE)  # what a request that starts something must fit beside
+URGENT = (POLL,)  # what a poll of a running task must fit beside
 
 # A hold not used this long after its moment belongs to a process that died or fell
 # far behind; it stops counting.
@@ -301,15 +305,29 @@ class Budget:
 
     # -- reserving ----------------------------------------------------------------
 
-    def book(self, offsets: Sequence[float], earliest: float | None = None) -> Booking:
+    def book(
+        self,
+        offsets: Sequence[float],
+        earliest: float | None = None,
+        *,
+        spares: int = 0,
+        replacing: Booking | None = None,
+    ) -> Booking:
         """Reserve one moment per offset (seconds after the start), at the earliest
-        start that fits beside everything already spent and reserved. Never waits:
-        the caller waits until `booking.start`, its moments already protected."""
+        start that fits beside everything already spent and reserved; the last
+        `spares` moments are headroom (see SPARE). Never waits: the caller waits
+        until `booking.start`, its moments already protected. `replacing`: a booking
+        given up in the same step (nothing can take its moments in between)."""
         now = self.clock()
+        kinds = [HOLD] * (len(offsets) - spares) + [SPARE] * spares
         with self.store.transaction() as states:
             self._tidy(states, now)
+            if replacing is not None:
+                drop = set(replacing.ids)
+                for state in states:
+                    state["holds"] = [h for h in state.get("holds", []) if h[0] not in drop]
             start, binding = self._place(
-                states, offsets, max(now, earliest or now), (HOLD, POLL), set()
+                states, offsets, max(now, earliest or now), NEW_WORK, set()
             )
             booking = Booking(
                 ids=[secrets.token_hex(6) for _ in offsets],
@@ -318,35 +336,28 @@ class Budget:
             )
             for state in states:
                 state.setdefault("holds", []).extend(
-                    [i, t, HOLD, self.owner]
-                    for i, t in zip(booking.ids, booking.times, strict=True)
+                    [i, t, kind, self.owner]
+                    for i, t, kind in zip(booking.ids, booking.times, kinds, strict=True)
                 )
         return booking
 
-    def rebook(
-        self, booking: Booking, offsets: Sequence[float], earliest: float | None = None
-    ) -> Booking:
-        """Give up `booking` and reserve `offsets` afresh, in one step (nothing can
-        take the freed moments in between)."""
+    def book_poll(self, desired: float, deadline: float) -> tuple[str, float]:
+        """Reserve one more poll for a running task, at the first moment from
+        `desired` that fits beside stamps and polls (spares and unsubmitted work give
+        way), and no later than `deadline`, where it goes whatever the count: a task
+        left unpolled is lost for sure."""
         now = self.clock()
         with self.store.transaction() as states:
             self._tidy(states, now)
-            drop = set(booking.ids)
+            try:
+                moment, _ = self._place(states, [0.0], max(now, desired), URGENT, set())
+            except Infeasible:
+                moment = deadline
+            moment = min(moment, max(deadline, desired))
+            hold_id = secrets.token_hex(6)
             for state in states:
-                state["holds"] = [h for h in state.get("holds", []) if h[0] not in drop]
-            start, binding = self._place(
-                states, offsets, max(now, earliest or now), (HOLD, POLL), set()
-            )
-            fresh = Booking(
-                ids=[secrets.token_hex(6) for _ in offsets],
-                times=[start + o for o in offsets],
-                binding=binding,
-            )
-            for state in states:
-                state.setdefault("holds", []).extend(
-                    [i, t, HOLD, self.owner] for i, t in zip(fresh.ids, fresh.times, strict=True)
-                )
-        return fresh
+                state.setdefault("holds", []).append([hold_id, moment, POLL, self.owner])
+        return hold_id, moment
 
     def still_fits(self, booking: Booking) -> bool:
         """Do the booking's moments still fit? A poll may have taken one of them."""
@@ -358,20 +369,21 @@ class Budget:
             if not mine <= present:
                 return False
             for limit, state in zip(self.limits, states, strict=True):
-                if self._crowded(self._times(state, (HOLD, POLL), mine), booking.times, limit):
+                if self._crowded(self._times(state, NEW_WORK, mine), booking.times, limit):
                     return False
         return True
 
     def commit(self, booking: Booking, ids: Sequence[str], times: Sequence[float]) -> None:
         """The task was submitted: its remaining moments (`ids`, moved to `times`)
-        become polls, which nothing displaces."""
+        become polls, which nothing displaces (spares stay spares)."""
         moved = dict(zip(ids, times, strict=True))
         with self.store.transaction() as states:
             for state in states:
                 for hold in state.get("holds", []):
                     if hold[0] in moved:
                         hold[1] = moved[hold[0]]
-                        hold[2] = POLL
+                        if hold[2] == HOLD:
+                            hold[2] = POLL
 
     def release(self, ids: Sequence[str]) -> None:
         """Moments no longer needed (the task finished early, or failed)."""
@@ -432,7 +444,7 @@ class Budget:
             # sent count (a late neighbour may have shifted them).
             kinds: tuple[str, ...] = ()
         else:
-            kinds = (POLL,) if urgent else (HOLD, POLL)
+            kinds = URGENT if urgent else NEW_WORK
         skip = {hold} if hold else set()
         delay = 0.0
         for limit, state in zip(self.limits, states, strict=True):

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,7 @@ class Scheduler:
         self.errors: dict[int, YceError] = {}
         self.stats: dict[str, Any] = {}
         self._estimates: dict[str, pacing.Estimate] = {}
+        self._downloading: set[int] = set()
 
     # -- public -------------------------------------------------------------------
 
@@ -185,6 +187,7 @@ class Scheduler:
             workers.close()
         except BaseException:
             workers.abandon()
+            self._remove_partial_downloads()
             raise
         finally:
             self.stats["api_requests"] = self.yce.client.requests_sent - requests_at_start
@@ -230,10 +233,9 @@ class Scheduler:
         return [0.0, *polls, polls[-1] + self.longest_gap]
 
     def _book(self, offsets: list[float], previous: Booking | None = None) -> Booking:
+        """Book a task's run request and polls; its last offset is its spare."""
         try:
-            if previous is not None:
-                return self.budget.rebook(previous, offsets)
-            return self.budget.book(offsets)
+            return self.budget.book(offsets, spares=1, replacing=previous)
         except Infeasible as exc:
             raise ConfigError(
                 f"{self.feature.command}: {exc}",
@@ -412,7 +414,7 @@ class Scheduler:
             if stop and pending:
                 self._skip_rest(pending, nxt)
                 nxt = None
-            if pending and len(flights) < self.max_in_flight:
+            if pending and len(flights) < self._room(pending[0]):
                 if nxt is None or nxt.index != pending[0]:
                     nxt = _Pending(pending[0])
                 if nxt.booking is None:
@@ -442,6 +444,14 @@ class Scheduler:
             self.sleep(max(0.002, min(0.5, wake - self.clock())))
         if nxt is not None and nxt.booking is not None:
             self.budget.release(nxt.booking.ids)
+
+    def _room(self, index: int) -> int:
+        """How many tasks may run at once. A kind of task never seen finishing runs
+        one at a time until one has: its polls are booked from a guess, and a wave of
+        tasks all outrunning the guess would need polls nobody reserved."""
+        if self._estimate(self._duration_key(index)).samples == 0:
+            return 1
+        return self.max_in_flight
 
     def _skip_rest(self, pending: deque, nxt: _Pending | None) -> None:
         if nxt is not None and nxt.booking is not None:
@@ -541,9 +551,10 @@ class Scheduler:
             self.yce.record_failure(flight.record, self.results[flight.index], exc)
             return self._fail(flight.index, exc)
         flight.running_after = sent - flight.submitted
-        if flight.holds:
-            flight.next_poll = flight.holds[0][1]
-        else:
+        if not flight.holds:
+            # Running longer than booked: book the next poll now, before any new work,
+            # where the budget has room (the task's spare keeps some), and never past
+            # the window.
             gap = pacing.overrun_gap(
                 flight.running_after,
                 self.longest_gap,
@@ -551,7 +562,9 @@ class Scheduler:
                 known=self._estimate(flight.duration_key).samples > 0,
                 unit=self.unit,
             )
-            flight.next_poll = sent + gap
+            deadline = self.clock() + (flight.answered + self.longest_gap - time.monotonic())
+            flight.holds.append(self.budget.book_poll(sent + gap, deadline))
+        flight.next_poll = flight.holds[0][1]
         return False
 
     def _give_up(self, flight: _Flight, flights: dict[str, _Flight]) -> bool:
@@ -594,7 +607,25 @@ class Scheduler:
                 flight.record, running_after=flight.running_after, done_after=done_after
             )
 
+    def _remove_partial_downloads(self) -> None:
+        """Interrupted: a download still blocked in a worker cannot clean up after
+        itself, so its temporary file (`.<name>.<random>.part` beside the target) is
+        removed here. The task stays in the journal; `yce task resume` fetches it."""
+        for index in list(self._downloading):
+            target = self.jobs[index].target
+            if target is None:
+                continue
+            for part in target.parent.glob(f".{glob_escape(target.stem)}*.part"):
+                part.unlink(missing_ok=True)
+
     def _complete(self, flight: _Flight, status) -> None:
+        self._downloading.add(flight.index)
+        try:
+            self._fetch_results(flight, status)
+        finally:
+            self._downloading.discard(flight.index)
+
+    def _fetch_results(self, flight: _Flight, status) -> None:
         job, result = self.jobs[flight.index], self.results[flight.index]
 
         def progress_guard(event) -> None:

@@ -1,19 +1,23 @@
 """Input checks that run before anything is uploaded or charged.
 
 A file's type is decided by its content, never its name: a PNG called photo.jpg is
-uploaded as image/png, and a text file called photo.jpg is refused here.
+uploaded as image/png, and a text file called photo.jpg is refused here. The rules
+are the registry's MediaRules, the same the sandbox's engine applies to the uploaded
+bytes; a clip is judged by what its mp4 headers state (read here, without ffprobe).
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ycecli.errors import InvalidInput, LocalError, YceError
-from ycecli.features import MediaRules
+from ycecli.features import Breach, MediaRules
 
 
 @dataclass(frozen=True)
@@ -80,26 +84,15 @@ def check_media(path: Path, rules: MediaRules, *, label: str = "input") -> Media
             hint=f"The limit is under {_fmt_bytes(rules.max_bytes)}; resize or recompress it.",
         )
     if not content_type.startswith("image/"):
+        with open(path, "rb") as fh:
+            header = read_mp4_header(fh, size)
+        if header is not None:
+            _refuse(path, label, rules, rules.clip_breach(**header.facts()))
         return MediaInfo(path, content_type, size)
     rule_text = rules.describe()
 
     def check_size(width: int, height: int) -> None:
-        long_side, short_side = max(width, height), min(width, height)
-        if rules.max_long_side and long_side > rules.max_long_side:
-            raise InvalidInput(
-                f"{label} {path}: {width}x{height} has a long side over {rules.max_long_side}",
-                hint=f"Resize it so the long side is at most {rules.max_long_side} ({rule_text}).",
-            )
-        if rules.min_short_side and short_side < rules.min_short_side:
-            raise InvalidInput(
-                f"{label} {path}: {width}x{height} has a short side under {rules.min_short_side}",
-                hint=f"Use a larger image ({rule_text}).",
-            )
-        if rules.max_short_side and short_side > rules.max_short_side:
-            raise InvalidInput(
-                f"{label} {path}: {width}x{height} has a short side over {rules.max_short_side}",
-                hint=f"Resize it ({rule_text}).",
-            )
+        _refuse(path, label, rules, rules.size_breach(width, height))
 
     img = _open_header(
         path,
@@ -252,3 +245,132 @@ def check_output_path(path: Path) -> None:
             path=str(path),
             hint="Write somewhere with a shorter path (-o); nothing was uploaded or charged.",
         )
+
+
+def _refuse(path: Path, label: str, rules: MediaRules, breach: Breach | None) -> None:
+    if breach is not None:
+        raise InvalidInput(
+            f"{label} {path}: {breach.problem}", hint=f"{breach.fix} ({rules.describe()})."
+        )
+
+
+# -- mp4 headers --------------------------------------------------------------------
+
+# The `moov` box holds only headers and sample tables: a few kB to a few MB even for a
+# long clip. A larger one is not read, and the clip is then judged as unknown.
+MAX_MOOV_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Mp4Header:
+    """What an mp4 (or mov) states about itself in its `moov` box."""
+
+    seconds: float | None  # from `mvhd`; None when it says 0 (a fragmented file)
+    width: int | None  # the video track's `tkhd` size, as displayed
+    height: int | None
+    video_codec: str | None  # the video track's sample entry, e.g. "avc1"
+    audio_codecs: tuple[str, ...]
+
+    def facts(self) -> dict:
+        return {
+            "video_codec": self.video_codec,
+            "audio_codecs": self.audio_codecs,
+            "width": self.width,
+            "height": self.height,
+            "seconds": self.seconds,
+        }
+
+
+def read_mp4_header(fh: BinaryIO, size: int) -> Mp4Header | None:
+    """The headers of an ISO base media file, reading only its top-level box headers
+    and its `moov` box (which may come after the media data). None when there is no
+    readable `moov`: the file states nothing, or is not a movie at all."""
+    pos = 0
+    while pos + 8 <= size:
+        fh.seek(pos)
+        head = fh.read(16)
+        if len(head) < 8:
+            return None
+        box_size, kind = struct.unpack(">I4s", head[:8])
+        header = 8
+        if box_size == 1:
+            if len(head) < 16:
+                return None
+            box_size, header = struct.unpack(">Q", head[8:16])[0], 16
+        elif box_size == 0:
+            box_size = size - pos
+        if box_size < header or pos + box_size > size:
+            return None
+        if kind == b"moov":
+            if box_size > MAX_MOOV_BYTES:
+                return None
+            fh.seek(pos + header)
+            return _parse_moov(fh.read(box_size - header))
+        pos += box_size
+    return None
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of each box in data[start:end]."""
+    end = len(data) if end is None else end
+    pos = start
+    while pos + 8 <= end:
+        box_size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        header = 8
+        if box_size == 1:
+            if pos + 16 > end:
+                return
+            box_size, header = struct.unpack(">Q", data[pos + 8 : pos + 16])[0], 16
+        elif box_size == 0:
+            box_size = end - pos
+        if box_size < header or pos + box_size > end:
+            return
+        yield kind, pos + header, pos + box_size
+        pos += box_size
+
+
+def _child(data: bytes, start: int, end: int, *path: bytes) -> tuple[int, int] | None:
+    for kind, c_start, c_end in _boxes(data, start, end):
+        if kind == path[0]:
+            return (c_start, c_end) if len(path) == 1 else _child(data, c_start, c_end, *path[1:])
+    return None
+
+
+def _parse_moov(moov: bytes) -> Mp4Header:
+    seconds = None
+    width = height = None
+    video_codec = None
+    audio: list[str] = []
+    for kind, start, end in _boxes(moov):
+        if kind == b"mvhd" and end - start >= 20:
+            if moov[start] == 1 and end - start >= 32:
+                timescale, duration = struct.unpack(">IQ", moov[start + 20 : start + 32])
+            else:
+                timescale, duration = struct.unpack(">II", moov[start + 12 : start + 20])
+            if timescale and duration:
+                seconds = duration / timescale
+        if kind != b"trak":
+            continue
+        handler = _child(moov, start, end, b"mdia", b"hdlr")
+        # hdlr: version and flags (4), pre_defined (4), then the handler type.
+        track_type = moov[handler[0] + 8 : handler[0] + 12] if handler else b""
+        entry = _sample_entry(moov, start, end)
+        if track_type == b"vide" and video_codec is None:
+            video_codec = entry
+            tkhd = _child(moov, start, end, b"tkhd")
+            if tkhd and tkhd[1] - tkhd[0] >= 8:
+                # The last 8 bytes of tkhd, in either version: width and height, 16.16.
+                fixed_w, fixed_h = struct.unpack(">II", moov[tkhd[1] - 8 : tkhd[1]])
+                width, height = fixed_w >> 16, fixed_h >> 16
+        elif track_type == b"soun" and entry is not None:
+            audio.append(entry)
+    return Mp4Header(seconds, width or None, height or None, video_codec, tuple(audio))
+
+
+def _sample_entry(moov: bytes, start: int, end: int) -> str | None:
+    stsd = _child(moov, start, end, b"mdia", b"minf", b"stbl", b"stsd")
+    # stsd: version and flags (4), entry count (4), then sample entries (boxes).
+    if stsd is None or stsd[1] - stsd[0] < 16:
+        return None
+    entry_type = moov[stsd[0] + 12 : stsd[0] + 16]
+    return entry_type.decode("latin-1")

@@ -18,10 +18,12 @@ from ycecli.features.spec import (
     IMAGE_CONTENT_TYPES,
     TEN_MB,
     VIDEO_CONTENT_TYPES,
+    Breach,
     Feature,
     InputSpec,
     MediaRules,
     Param,
+    RuleCodes,
     get_path,
 )
 
@@ -58,10 +60,12 @@ __all__ = [
     "IMAGE_CONTENT_TYPES",
     "TEN_MB",
     "VIDEO_CONTENT_TYPES",
+    "Breach",
     "Feature",
     "InputSpec",
     "MediaRules",
     "Param",
+    "RuleCodes",
     "get_feature",
     "get_path",
 ]

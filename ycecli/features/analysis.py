@@ -31,9 +31,10 @@ FACE_FEATURES: tuple[str, ...] = (
 )
 STRICTNESS = ("strict", "high", "medium", "low", "flexible")
 
-# The size rules of the two skin-analysis modes (003:1156). Which one applies depends
-# on the concerns chosen, so the `skin_rules` hook picks one per command; this
-# declaration only spans both for the help text and is never used to check a photo.
+# The size rules of the two skin-analysis modes (003:1156), answered with the codes of
+# 003:1169-1170. Which one applies depends on the concerns chosen (HD ones start with
+# hd_): the `skin_rules` hook picks one per command, the sandbox's `skin_mode` rules
+# per run body; the declaration on the input only spans both for the help text.
 SKIN_SD_RULES = MediaRules(
     max_long_side=1920,
     min_short_side=480,
@@ -114,6 +115,7 @@ SKIN_ANALYSIS = Feature(
     result="zip",
     sandbox_result="skin_zip",
     sandbox_check="skin_dst_actions",
+    sandbox_rules="skin_mode",
     error_hints={
         "error_below_min_image_size": "The photo is too small: SD needs a short side of at "
         "least 480, HD at least 1080.",

@@ -17,10 +17,20 @@ BODY_JPEG = MediaRules(
 # 003:6438: "minimum 512x384" for both images of a custom-garment try-on. Whether that
 # is width x height or long x short side is not said; we read it as long side >= 512
 # and short side >= 384 in either orientation, since the subject it asks for (a
-# standing, full-body person) is mostly shot in portrait. The clothes_mode hook checks
-# it, for garment mode only, where the seed states it.
+# standing, full-body person) is mostly shot in portrait. The seed states it for
+# garment mode only: the garment input always has it, the person's photo only when a
+# garment is given (the clothes_mode hook before upload, the sandbox's `cloth_mode`
+# rules on the engine's side). 003:6490 names no code for it; the engine answers
+# error_below_min_image_size, the code of every other feature's minimum size.
 GARMENT_MIN_LONG_SIDE = 512
 GARMENT_MIN_SHORT_SIDE = 384
+GARMENT_MODE_RULES = MediaRules(
+    content_types=BODY_JPEG.content_types,
+    max_long_side=BODY_JPEG.max_long_side,
+    min_long_side=GARMENT_MIN_LONG_SIDE,
+    min_short_side=GARMENT_MIN_SHORT_SIDE,
+    note=BODY_JPEG.note + "; at least 512x384 with a garment (003:6438)",
+)
 
 GARMENT_CATEGORIES = ("full_body", "lower_body", "upper_body")
 
@@ -48,7 +58,7 @@ CLOTHES = Feature(
             help="Garment image for custom mode: a front-facing product shot of one "
             "garment, or one person wearing it (at least 512x384). Needs "
             "--garment-category; not combinable with --style.",
-            rules=BODY_JPEG,
+            rules=GARMENT_MODE_RULES,
         ),
     ),
     params=(
@@ -82,6 +92,7 @@ CLOTHES = Feature(
     hooks={"check_job": "clothes_mode"},
     styles=True,
     sandbox_check="cloth",
+    sandbox_rules="cloth_mode",
     sandbox_result="clothes_paste",
     error_hints={
         "error_invalid_ref": "The garment image looks empty or cut off: use a front-facing "

@@ -36,15 +36,15 @@ PRESETS = FULL_PRESETS + OMBRE_PRESETS
 COLOR_PATTERN = r"#?[0-9A-Fa-f]{6}"
 
 # 003:2349 gives "long side < 1920" (strictly less), while the error text of
-# error_exceed_max_image_size (003:2355) expects "width < 1920px, height < 1080px"
-# and error_below_min_image_size "width >= 100px, height >= 100px". We take the
-# stricter reading of all three: a photo the engine might refuse is refused here,
-# before it costs a task. The long/short limits below hold for either orientation;
-# the hair_color_size hook adds the orientation-specific "height < 1080".
+# error_exceed_max_image_size (003:2360) expects "width < 1920px, height < 1080px"
+# and error_below_min_image_size (003:2359) "width >= 100px, height >= 100px". We take
+# the stricter reading of all three: a photo the engine might refuse is refused before
+# it costs a task, and the sandbox's engine refuses it with those codes.
 HAIR_COLOR_RULES = MediaRules(
     max_long_side=1919,
-    max_short_side=1079,
     min_short_side=100,
+    width_under=1920,
+    height_under=1080,
     note="long side < 1920 (003:2349); width < 1920, height < 1080, both >= 100 (003:2355)",
 )
 

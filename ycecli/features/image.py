@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ycecli.features.spec import Feature, InputSpec, MediaRules, Param
+from ycecli.features.spec import MASK_4096, Feature, InputSpec, MediaRules, Param
 
 ENHANCE = Feature(
     command="enhance",
@@ -65,6 +65,7 @@ def _mask(field: str, white: str) -> InputSpec:
         name="mask",
         field=field,
         option="--mask",
+        rules=MASK_4096,
         help=f"Greyscale mask of exactly the photo's size: white marks {white}, black is "
         "kept (a PNG avoids JPEG's grey fringes); a path, a URL, or id:<file_id>.",
     )
@@ -138,7 +139,8 @@ LIGHTING = Feature(
             field="src_ids",
             help=f"Photo to relight: {_PHOTO}.",
             positional=True,
-            # 003:383: "4096x4096 (long side <= 4096, short side >= 256)"
+            # 003:383: "4096x4096 (long side <= 4096, short side >= 256)". The table names
+            # no code; the engine's is error_below_min_image_size, as for every minimum.
             rules=MediaRules(min_short_side=256, note="long side <= 4096, short side >= 256"),
         ),
     ),

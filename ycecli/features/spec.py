@@ -12,7 +12,8 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from fractions import Fraction
+from typing import Any, NamedTuple
 
 from ycecli.errors import InvalidInput
 
@@ -37,14 +38,88 @@ GROUPS = (
 
 
 @dataclass(frozen=True)
+class RuleCodes:
+    """The task-status `error` the engine reports for each kind of broken input rule.
+
+    These are engine errors, not HTTP ones: 003 lists them in each feature's "Error
+    Codes" table and the status reply's `error` field (CATALOG 1.10-1.11); the file is
+    uploaded and the task started before the engine looks at the pixels. Where a
+    feature's table names no code for a rule, the code the other tables use for the
+    same rule is taken (e.g. error_exceed_max_image_size, 003:1170, 003:2360, 003:15626).
+    """
+
+    download: str = "error_download_image"  # 003:413: the file never arrived
+    decode: str = "error_decode_image"  # 003:415: not a format the engine reads
+    file_size: str = "exceed_max_filesize"  # 003:411, 003:6498
+    too_small: str = "error_below_min_image_size"  # 003:1169, 003:1933, 003:2359
+    too_large: str = "error_exceed_max_image_size"  # 003:1170, 003:2360, 003:15626
+    aspect_ratio: str = "error_unsupport_ratio"  # 003:432
+    # 003 documents one code about a clip's length, 003:430 "Video durateion is not
+    # equal to the dstDuration"; a clip over the limit cannot equal any dst_duration
+    # within the limit, so it is that code that a too-long clip gets.
+    duration: str = "error_unexpected_video_duration"
+
+
+IMAGE_CODES = RuleCodes()
+MASK_CODES = RuleCodes(download="error_download_mask", decode="error_decode_mask")  # 003:414-416
+# 003:417-418. The table has no code for a clip's resolution; the image one is kept.
+VIDEO_CODES = RuleCodes(download="error_download_video", decode="error_decode_video")
+# v2 try-on (000:145-152, 001:132-139): "INPUT_ERROR: The input file format is
+# incorrect", "PHOTO_CHECK_INVALID: The pose or size of the user photo is invalid".
+# The product image has no size code of its own; INPUT_ERROR is the one that names an
+# input file.
+VTO_PHOTO_CODES = RuleCodes(
+    download="INPUT_ERROR",
+    decode="INPUT_ERROR",
+    file_size="PHOTO_CHECK_INVALID",
+    too_small="PHOTO_CHECK_INVALID",
+    too_large="PHOTO_CHECK_INVALID",
+)
+VTO_PRODUCT_CODES = RuleCodes(
+    download="INPUT_ERROR",
+    decode="INPUT_ERROR",
+    file_size="INPUT_ERROR",
+    too_small="INPUT_ERROR",
+    too_large="INPUT_ERROR",
+)
+
+# Sample-entry codes of an mp4's tracks, and the names 003:399-401 gives them:
+# "video codec: MPEG-4, H.264 AVC; audio codec: aac, mp3". `mp4a` carries AAC or MP3
+# (its object type says which); `.mp3` is MP3 on its own.
+H264_OR_MPEG4 = ("avc1", "avc3", "mp4v")
+AAC_OR_MP3 = ("mp4a", ".mp3")
+CODEC_NAMES = {"avc1": "H.264", "avc3": "H.264", "mp4v": "MPEG-4", "mp4a": "aac", ".mp3": "mp3"}
+
+
+class Breach(NamedTuple):
+    """One broken input rule: which kind (an attribute of RuleCodes), what is wrong
+    with the file, and how to fix it."""
+
+    kind: str
+    problem: str
+    fix: str
+
+
+@dataclass(frozen=True)
 class MediaRules:
-    """What an input file must be before it is worth uploading."""
+    """What an input file must be for the engine to take it. yce checks it before
+    uploading (ycecli.validate); the sandbox's engine checks it again on the uploaded
+    bytes (ycecli.sandbox.inputs) and answers with `codes`."""
 
     content_types: tuple[str, ...] = IMAGE_CONTENT_TYPES
     max_bytes: int = TEN_MB  # strictly less than this
     max_long_side: int | None = 4096
     min_short_side: int | None = None
     max_short_side: int | None = None
+    min_long_side: int | None = None
+    # Strictly less than, as 003:2360 words it ("width < 1920px, height < 1080px").
+    width_under: int | None = None
+    height_under: int | None = None
+    max_aspect_ratio: float | None = None  # long side / short side, the end included
+    max_seconds: float | None = None  # a clip's length
+    video_codecs: tuple[str, ...] = ()  # accepted sample entries (empty: any)
+    audio_codecs: tuple[str, ...] = ()
+    codes: RuleCodes = IMAGE_CODES
     note: str = ""  # the seed's wording, shown in help
 
     def describe(self) -> str:
@@ -52,14 +127,127 @@ class MediaRules:
         parts = [kinds, f"< {self.max_bytes // 1_000_000} MB"]
         if self.max_long_side:
             parts.append(f"long side <= {self.max_long_side}")
+        if self.min_long_side:
+            parts.append(f"long side >= {self.min_long_side}")
         if self.min_short_side:
             parts.append(f"short side >= {self.min_short_side}")
         if self.max_short_side:
             parts.append(f"short side <= {self.max_short_side}")
+        if self.width_under:
+            parts.append(f"width < {self.width_under}")
+        if self.height_under:
+            parts.append(f"height < {self.height_under}")
+        if self.max_aspect_ratio:
+            parts.append(f"aspect ratio 1:{self.max_aspect_ratio:g} to {self.max_aspect_ratio:g}:1")
+        if self.max_seconds:
+            parts.append(f"up to {self.max_seconds:g} s")
+        if self.video_codecs:
+            parts.append(_codec_list(self.video_codecs) + " video")
+        if self.audio_codecs:
+            parts.append(_codec_list(self.audio_codecs) + " audio")
         return ", ".join(parts)
+
+    def size_breach(self, width: int, height: int) -> Breach | None:
+        """The first size rule a picture (or a clip's frame) of width x height breaks."""
+        long_side, short_side = max(width, height), min(width, height)
+        size = f"{width}x{height}"
+        if self.max_long_side and long_side > self.max_long_side:
+            return Breach(
+                "too_large",
+                f"{size} has a long side over {self.max_long_side}",
+                f"Resize it so the long side is at most {self.max_long_side}",
+            )
+        if self.max_short_side and short_side > self.max_short_side:
+            return Breach(
+                "too_large", f"{size} has a short side over {self.max_short_side}", "Resize it"
+            )
+        wide = self.width_under and width >= self.width_under
+        tall = self.height_under and height >= self.height_under
+        if wide or tall:
+            return Breach(
+                "too_large",
+                f"{size} is too large: the width must be under {self.width_under} and the "
+                f"height under {self.height_under}",
+                f"Resize it so that width < {self.width_under} and height < {self.height_under}",
+            )
+        low_long = self.min_long_side and long_side < self.min_long_side
+        low_short = self.min_short_side and short_side < self.min_short_side
+        if self.min_long_side and self.min_short_side and (low_long or low_short):
+            # 003:6438 words the two minimums as one size: "minimum 512x384".
+            return Breach(
+                "too_small",
+                f"{size} is under the minimum {self.min_long_side}x{self.min_short_side}",
+                "Use a larger image",
+            )
+        if low_long:
+            return Breach(
+                "too_small",
+                f"{size} has a long side under {self.min_long_side}",
+                "Use a larger image",
+            )
+        if low_short:
+            return Breach(
+                "too_small",
+                f"{size} has a short side under {self.min_short_side}",
+                "Use a larger image",
+            )
+        if self.max_aspect_ratio and short_side:
+            limit = Fraction(str(self.max_aspect_ratio))
+            if long_side * limit.denominator > short_side * limit.numerator:
+                ratio = f"{self.max_aspect_ratio:g}"
+                return Breach(
+                    "aspect_ratio",
+                    f"{size} has an aspect ratio of {long_side / short_side:.2f}:1, outside "
+                    f"1:{ratio} to {ratio}:1",
+                    f"Crop it so that the long side is at most {ratio} times the short side",
+                )
+        return None
+
+    def clip_breach(
+        self,
+        *,
+        video_codec: str | None,
+        audio_codecs: tuple[str, ...],
+        width: int | None,
+        height: int | None,
+        seconds: float | None,
+    ) -> Breach | None:
+        """The first rule a clip breaks, judged on what its headers state (None: unknown)."""
+        if self.video_codecs and video_codec is not None and video_codec not in self.video_codecs:
+            return Breach(
+                "decode",
+                f"its video is {video_codec!r}, not {_codec_list(self.video_codecs)}",
+                f"Re-encode it as {_codec_list(self.video_codecs)} video",
+            )
+        wrong_audio = [c for c in audio_codecs if c not in self.audio_codecs]
+        if self.audio_codecs and wrong_audio:
+            return Breach(
+                "decode",
+                f"its audio is {wrong_audio[0]!r}, not {_codec_list(self.audio_codecs)}",
+                f"Re-encode its audio as {_codec_list(self.audio_codecs)}",
+            )
+        if width and height:
+            breach = self.size_breach(width, height)
+            if breach is not None:
+                return breach
+        if self.max_seconds is not None and seconds is not None:
+            from ycecli.video import DURATION_SLACK
+
+            if seconds > self.max_seconds + DURATION_SLACK:
+                return Breach(
+                    "duration",
+                    f"{seconds:.2f} s is longer than the {self.max_seconds:g} s limit",
+                    f"Trim it to {self.max_seconds:g} seconds or less",
+                )
+        return None
+
+
+def _codec_list(codes: tuple[str, ...]) -> str:
+    return "/".join(dict.fromkeys(CODEC_NAMES.get(c, c) for c in codes))
 
 
 IMAGE_4096 = MediaRules(note="Input: long side <= 4096 (003:376-401)")
+MASK_4096 = MediaRules(codes=MASK_CODES, note=IMAGE_4096.note)
 
 
 @dataclass(frozen=True)
@@ -309,6 +497,10 @@ class Feature:
     # How the sandbox derives a (clearly not AI) result from the inputs; a name
     # looked up in ycecli.sandbox.results.
     sandbox_result: str = "copy"
+    # A named choice of input rules that depend on the run body (SD or HD skin
+    # analysis, clothes' garment mode), looked up in ycecli.sandbox.engines.RULES; the
+    # rules themselves are declared with the feature.
+    sandbox_rules: str | None = None
     # Units the sandbox charges per successful task. The seeds give no prices
     # (003:343 points to a web page), so this is only the sandbox's ledger.
     sandbox_units: int = 1

@@ -7,10 +7,24 @@ documented variant in replies, and make the ring task path a profile setting
 
 from __future__ import annotations
 
-from ycecli.features.spec import Feature, InputSpec, Param
+from ycecli.features.spec import (
+    VTO_PHOTO_CODES,
+    VTO_PRODUCT_CODES,
+    Feature,
+    InputSpec,
+    MediaRules,
+    Param,
+)
 
 FINGERS = {"thumb": 0, "index": 1, "middle": 2, "ring": 3, "little": 4}
 OCCLUSION = {"auto": 0, "occluded": 1, "none": 2}
+
+
+# 000:139-141, 001:126-128: "long side <= 4096 | < 10MB | jpg/jpeg/png", for the
+# person's photo and the product image alike; each answers with its own codes.
+_LIMITS_NOTE = "long side <= 4096 (000:141, 001:128)"
+PHOTO_RULES = MediaRules(codes=VTO_PHOTO_CODES, note=_LIMITS_NOTE)
+PRODUCT_RULES = MediaRules(codes=VTO_PRODUCT_CODES, note=_LIMITS_NOTE)
 
 
 def _inputs(person: str, product: str, person_help: str, product_help: str):
@@ -24,6 +38,7 @@ def _inputs(person: str, product: str, person_help: str, product_help: str):
             as_list=False,
             argument=True,
             metavar=person.upper(),
+            rules=PHOTO_RULES,
             help=f"{person_help}: a path, a public http(s) URL, or id:<file_id>.",
         ),
         InputSpec(
@@ -32,6 +47,7 @@ def _inputs(person: str, product: str, person_help: str, product_help: str):
             url_field="ref_file_urls",
             positional=True,
             metavar=f"{product.upper()}...",
+            rules=PRODUCT_RULES,
             help=f"{product_help}: a path, a public URL, or id:<file_id>; one task per product.",
         ),
         InputSpec(
@@ -41,6 +57,7 @@ def _inputs(person: str, product: str, person_help: str, product_help: str):
             as_list=False,
             required=False,
             option=f"--{person}-mask",
+            rules=PHOTO_RULES,
             help=f"Occlusion mask for the {person} photo, to fine-tune segmentation.",
         ),
         InputSpec(
@@ -49,6 +66,7 @@ def _inputs(person: str, product: str, person_help: str, product_help: str):
             url_field="refmsk_file_urls",
             required=False,
             option="--product-mask",
+            rules=PRODUCT_RULES,
             help=f"Mask for the {product} image (the engine removes its background itself).",
         ),
     )

@@ -2,15 +2,18 @@
 (video enhance, video face swap, video style transfer).
 
 The clip features must send `custom.dst_duration` equal to the clip's real length
-(003:420, error_unexpected_video_duration); the `video_duration` hook measures it
+(003:430, error_unexpected_video_duration); the `video_duration` hook measures it
 with ffprobe, or takes it from --duration when ffprobe is not installed.
 """
 
 from __future__ import annotations
 
 from ycecli.features.spec import (
+    AAC_OR_MP3,
+    H264_OR_MPEG4,
     HUNDRED_MB,
     IMAGE_4096,
+    VIDEO_CODES,
     VIDEO_CONTENT_TYPES,
     Feature,
     InputSpec,
@@ -18,29 +21,45 @@ from ycecli.features.spec import (
     Param,
 )
 
-# Duration and resolution limits per slug, checked with ffprobe before upload
-# (003:399-401). The table gives the length limit as the output's ("up to 60/30
-# sec"); the output is as long as the clip (dst_duration equals it), so the clip may
-# be no longer.
-CLIP_LIMITS: dict[str, tuple[float, int]] = {
-    "video-sr": (60.0, 1920),
-    "face-swap-vid": (30.0, 4096),
-    "video-trans": (30.0, 4096),
-}
 
-# The clip rules the CLI can check from the file alone; the resolution and duration
-# are checked by the hook (ffprobe), so max_long_side is None here.
-CLIP_RULES = MediaRules(
-    content_types=VIDEO_CONTENT_TYPES,
-    max_bytes=HUNDRED_MB,
-    max_long_side=None,
-    note="mp4 < 100MB (003:399-401)",
-)
+def _clip_rules(max_seconds: float, max_long_side: int, row: str) -> MediaRules:
+    # 003:399-401: "<100MB | container: mov, mp4; video codec: MPEG-4, H.264 AVC; audio
+    # codec: aac, mp3". The length limit is given as the output's ("up to 60/30 sec");
+    # the output is as long as the clip (dst_duration equals it), so the clip may be no
+    # longer. The upload enum takes only video/mp4, so only mp4 is declared.
+    return MediaRules(
+        content_types=VIDEO_CONTENT_TYPES,
+        max_bytes=HUNDRED_MB,
+        max_long_side=max_long_side,
+        max_seconds=max_seconds,
+        video_codecs=H264_OR_MPEG4,
+        audio_codecs=AAC_OR_MP3,
+        codes=VIDEO_CODES,
+        note=f"input: long side <= {max_long_side}, up to {max_seconds:g} sec ({row})",
+    )
+
+
+VIDEO_SR_CLIP = _clip_rules(60.0, 1920, "003:399")
+FACE_SWAP_CLIP = _clip_rules(30.0, 4096, "003:400")
+STYLE_CLIP = _clip_rules(30.0, 4096, "003:401")
+
+# Duration and resolution limits per slug, for the `video_duration` hook's ffprobe
+# check (the same numbers, read from the declarations above).
+CLIP_LIMITS: dict[str, tuple[float, int]] = {
+    slug: (rules.max_seconds, rules.max_long_side)
+    for slug, rules in (
+        ("video-sr", VIDEO_SR_CLIP),
+        ("face-swap-vid", FACE_SWAP_CLIP),
+        ("video-trans", STYLE_CLIP),
+    )
+}
 
 _VIDEO_HINTS = {
     "error_unexpected_video_duration": "custom.dst_duration did not match the clip's "
-    "length: check --duration against the clip (ffprobe shows it), or install ffprobe "
-    "so yce measures it.",
+    "length, or the clip is longer than this feature takes: check --duration against the "
+    "clip (ffprobe shows it), or install ffprobe so yce measures it; trim a long clip.",
+    "error_exceed_max_image_size": "The clip's frame is larger than this feature takes: "
+    "scale it down.",
     "error_download_video": "The engine could not fetch the uploaded clip; run it again.",
     "error_decode_video": "The clip cannot be decoded: use an mp4 with H.264 (or MPEG-4) "
     "video and aac or mp3 audio.",
@@ -61,7 +80,9 @@ def _duration_options(max_seconds: float) -> tuple[Param, ...]:
             help=f"The clip's length in seconds (at most {max_seconds:g}), needed when "
             "ffprobe is not installed (default: measured with ffprobe).",
         ),
-        # Filled per clip by the `video_duration` hook.
+        # Filled per clip by the `video_duration` hook. The output is as long as this,
+        # and the output is "up to 60/30 sec" (003:399-401): a longer value is an
+        # out-of-range parameter, refused with the run request like any other.
         Param(
             name="dst_duration",
             kind="int",
@@ -69,6 +90,7 @@ def _duration_options(max_seconds: float) -> tuple[Param, ...]:
             cli=False,
             required=True,
             minimum=1,
+            maximum=max_seconds,
             help="The length of the video in seconds (must equal the clip's).",
         ),
     )
@@ -112,10 +134,11 @@ IMAGE_TO_VIDEO = Feature(
             "or id:<file_id>.",
             positional=True,
             # The table gives a minimum and an aspect ratio but no maximum side
-            # (003:16383); the ratio is checked by the `i2v_check_job` hook.
+            # (003:16383). The ratio's code is error_unsupport_ratio (003:432).
             rules=MediaRules(
                 max_long_side=None,
                 min_short_side=300,
+                max_aspect_ratio=2.5,
                 note=">= 300x300, aspect ratio 1:2.5 to 2.5:1 (003:16383)",
             ),
         ),
@@ -175,12 +198,12 @@ VIDEO_ENHANCE = Feature(
             help="mp4 clip, up to 60 s, long side <= 1920 (H.264 or MPEG-4 video, aac or "
             "mp3 audio): a path, an http(s) URL, or id:<file_id>.",
             positional=True,
-            rules=CLIP_RULES,
+            rules=VIDEO_SR_CLIP,
         ),
     ),
     # `custom` is not marked required here (unlike the other video features), but the
     # sample sends it and the engine compares the clip with it: always sent.
-    params=_duration_options(CLIP_LIMITS["video-sr"][0]),
+    params=_duration_options(VIDEO_SR_CLIP.max_seconds),
     action_params=False,  # the action has no `params` (003:17266)
     hooks={"job_params": "video_duration"},
     result="video",
@@ -207,7 +230,7 @@ VIDEO_FACE_SWAP = Feature(
             help="mp4 clip with a single face, up to 30 s, long side <= 4096: a path, an "
             "http(s) URL, or id:<file_id>.",
             positional=True,
-            rules=CLIP_RULES,
+            rules=FACE_SWAP_CLIP,
         ),
         # `ref_ids` is an image (003:17726), but this feature's own upload endpoint
         # takes only video/mp4 (its enum has the one value). The doc names no other
@@ -226,7 +249,7 @@ VIDEO_FACE_SWAP = Feature(
             upload_path="/s2s/v1.1/file/face-swap",
         ),
     ),
-    params=_duration_options(CLIP_LIMITS["face-swap-vid"][0]),
+    params=_duration_options(FACE_SWAP_CLIP.max_seconds),
     action_params=False,  # the action has no `params` (003:17726)
     hooks={"job_params": "video_duration"},
     result="video",
@@ -257,10 +280,10 @@ VIDEO_STYLE = Feature(
             help="mp4 clip, up to 30 s, long side <= 4096: a path, an http(s) URL, or "
             "id:<file_id>.",
             positional=True,
-            rules=CLIP_RULES,
+            rules=STYLE_CLIP,
         ),
     ),
-    params=(*_style_params("video"), *_duration_options(CLIP_LIMITS["video-trans"][0])),
+    params=(*_style_params("video"), *_duration_options(STYLE_CLIP.max_seconds)),
     styles=True,
     hooks={"prepare": "video_style_required", "job_params": "video_duration"},
     result="video",

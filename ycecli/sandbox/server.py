@@ -2,10 +2,12 @@
 
 It checks requests as strictly as the documents allow, so that passing against it
 means working against the real service: real RSA on v1 auth, token expiry, presigned
-storage URLs that refuse chunked bodies, a wrong Content-Length or Content-Type and
-expired signatures, `request_id` de-duplication, the polling window, both rate limits,
-and a unit ledger that charges only for successful tasks. Its clock and task duration
-are injectable and faults can be switched on per test.
+storage URLs that refuse chunked bodies, a wrong Content-Length or Content-Type, a
+second auth mechanism and expired signatures, `request_id` de-duplication, every
+feature's documented input limits (the engine's errors, ycecli.sandbox.inputs), the
+polling window, both rate limits, and a unit ledger that charges only for successful
+tasks. Its clock and task duration are injectable and faults can be switched on per
+test.
 
 Everything feature-specific comes from the registry (ycecli.features); the sandbox
 never imports the client.
@@ -36,6 +38,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ycecli.errors import InvalidInput
 from ycecli.features import FEATURES, HUNDRED_MB, Feature, Param, get_path
+from ycecli.sandbox.inputs import check_task_inputs
 from ycecli.sandbox.results import PRODUCERS, EngineError, as_output
 
 # The content types the 003 upload endpoints accept (their enum: 003:1.14.1), and
@@ -209,6 +212,7 @@ class Sandbox:
         self.rate_limited = 0  # 429s answered for exceeding a limit
         self.engine_errors: deque[tuple[str, str]] = deque()
         self.upload_log: list[dict] = []  # headers of every storage PUT, for tests
+        self.download_log: list[dict] = []  # headers of every storage GET, for tests
         self.polls: list[tuple[str, float]] = []  # (task_id, sandbox time) of every poll
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -224,8 +228,13 @@ class Sandbox:
         handler = _make_handler(self)
         self._server = _Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
+        # stop() waits for the serving loop to notice; its default half-second poll
+        # would add that much to every test that starts a sandbox.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="yce-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="yce-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -547,9 +556,13 @@ class Sandbox:
                 raise SandboxError(400, "file_name must be a non-empty string", "InvalidParameters")
             if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
                 raise SandboxError(400, "file_size must be a positive integer", "InvalidParameters")
-            if size > limit:
+            # "Should not be larger than 10MB" (100MB for video), and the limits tables
+            # say "< 10MB": the stricter reading, the registry's max_bytes (see TEN_MB).
+            if size >= limit:
                 raise SandboxError(
-                    400, f"file_size {size} exceeds the limit of {limit} bytes", "InvalidParameters"
+                    400,
+                    f"file_size {size} is not under the limit of {limit} bytes",
+                    "InvalidParameters",
                 )
             file_id = _b64id()
             key = secrets.token_hex(16)
@@ -577,6 +590,9 @@ class Sandbox:
 
     def store_upload(self, key: str, query: dict, headers, rfile) -> None:
         """A presigned PUT, as strict as S3 is about it."""
+        with self.lock:
+            self.upload_log.append(dict(headers.items()))
+        _one_auth_mechanism(headers)
         self._check_signature("upload", key, query)
         with self.lock:
             slot = self.slots.get(key)
@@ -584,14 +600,6 @@ class Sandbox:
             raise SandboxError(404, "The specified upload does not exist", "NoSuchUpload")
         file_id, _ = slot
         stored = self.files[file_id]
-        self.upload_log.append(dict(headers.items()))
-        if headers.get("Authorization"):
-            raise SandboxError(
-                400,
-                "Only one auth mechanism allowed; only the X-Amz-Algorithm "
-                "query parameter should be specified",
-                "InvalidArgument",
-            )
         if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
             raise SandboxError(
                 501,
@@ -630,7 +638,11 @@ class Sandbox:
         with self.lock:
             stored.path = path
 
-    def download_target(self, key: str, query: dict) -> tuple[Path, str]:
+    def download_target(self, key: str, query: dict, headers) -> tuple[Path, str]:
+        """A presigned GET: the URL's signature is its only credential."""
+        with self.lock:
+            self.download_log.append(dict(headers.items()))
+        _one_auth_mechanism(headers)
         self._check_signature("files", key, query)
         with self.lock:
             file_id = self.downloads.get(key)
@@ -723,13 +735,14 @@ class Sandbox:
             task.state = "error"
             task.error, task.error_message = task.forced_error
             return
+        root = task.body if task.feature.body_style == "vto" else task.body["payload"]
         try:
             inputs = self._task_inputs(task)
+            check_task_inputs(task.feature, root, inputs)
         except EngineError as exc:
             task.state = "error"
             task.error, task.error_message = exc.code, exc.message
             return
-        root = task.body if task.feature.body_style == "vto" else task.body["payload"]
         params = dict(_collect_params(task.feature, root))
         try:
             produced = PRODUCERS[task.feature.sandbox_result](inputs, params)
@@ -786,12 +799,7 @@ class Sandbox:
             for fid in ids:
                 stored = self.files.get(fid)
                 if stored is None or stored.path is None:
-                    code = (
-                        "INPUT_ERROR"
-                        if task.feature.generation == "v2"
-                        else ("error_download_image")
-                    )
-                    raise EngineError(code, f"file {fid} was never uploaded")
+                    raise EngineError(spec.rules.codes.download, f"file {fid} was never uploaded")
                 blobs.append((stored.path.read_bytes(), stored.content_type))
             inputs[spec.name] = blobs
         return inputs
@@ -898,6 +906,19 @@ class Sandbox:
                 "results": task.results if task.state == "success" else [],
             }
         return 200, {"status": 200, "result": result}
+
+
+def _one_auth_mechanism(headers) -> None:
+    """S3 refuses a presigned URL that also carries an Authorization header (a client
+    that sends its API token to storage, or a ~/.netrc entry that requests applies),
+    before it looks at the signature."""
+    if headers.get("Authorization") is not None:
+        raise SandboxError(
+            400,
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+            "Signature query string parameter or the Authorization header should be specified",
+            "InvalidArgument",
+        )
 
 
 def check_vto_body(feature: Feature, body: dict, known_file: Callable[[str], bool]) -> None:
@@ -1176,6 +1197,9 @@ def _make_handler(sandbox: Sandbox):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "yce-sandbox"
+        # Headers and body go out in separate writes; with Nagle's algorithm the body
+        # waits for the client's delayed ACK, 40 ms a reply on loopback.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             if os.environ.get("YCE_SANDBOX_LOG"):
@@ -1219,7 +1243,9 @@ def _make_handler(sandbox: Sandbox):
                     self._send(200, b"", "application/xml", {"ETag": '"sandbox"'})
                     return
                 if path.startswith("/storage/files/"):
-                    target, ctype = sandbox.download_target(path.rsplit("/", 1)[1], query)
+                    target, ctype = sandbox.download_target(
+                        path.rsplit("/", 1)[1], query, self.headers
+                    )
                     self._send_file(
                         target, ctype, truncate=fault is not None and fault.kind == "truncate"
                     )

@@ -32,6 +32,16 @@ def skin_zip(inputs, params) -> list:
     return [Output(build_skin_zip(data, concerns), "application/zip", dst_id=False)]
 
 
+def skin_mode(feature, payload) -> dict:
+    """SD or HD limits (003:1156), chosen as the engine chooses its mode: by the
+    concerns asked for, HD ones being named hd_ (003:1646)."""
+    from ycecli.features.analysis import SKIN_HD_RULES, SKIN_SD_RULES
+    from ycecli.skin import is_hd
+
+    concerns = payload["actions"][0].get("dst_actions") or []
+    return {"source": SKIN_HD_RULES if is_hd(concerns) else SKIN_SD_RULES}
+
+
 def check_skin_dst_actions(feature, body) -> None:
     """The doc's 400 messages for the 4/7/14, no-mix and known-name rules (003:787)."""
     from ycecli.sandbox.server import SandboxError
@@ -70,14 +80,10 @@ def _hex(rgb) -> str:
 
 
 def face_attributes(inputs, params) -> list:
-    from ycecli.sandbox.results import EngineError, Output, _open_image
+    from ycecli.sandbox.results import Output, _open_image
 
     data, _ = inputs["source"][0]
     img = _open_image(data).convert("RGB")
-    if min(img.size) < 100:
-        raise EngineError(
-            "error_below_min_image_size", "Source image dimensions must be at least 100x100"
-        )
     seed = hashlib.sha256(data).digest()
 
     def pick(key: str, values: tuple):
@@ -210,3 +216,4 @@ PRODUCERS: dict[str, Callable[..., Any]] = {
     "face_attributes": face_attributes,
 }
 CHECKS: dict[str, Callable[..., Any]] = {"skin_dst_actions": check_skin_dst_actions}
+RULES: dict[str, Callable[..., Any]] = {"skin_mode": skin_mode}

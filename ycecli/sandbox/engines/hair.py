@@ -250,6 +250,16 @@ def check_cloth(feature, body) -> None:
                 )
 
 
+def cloth_mode(feature, payload) -> dict:
+    """With a garment (ref_ids), the person's photo too must be at least 512x384
+    (003:6438); the garment's own rules always say so."""
+    from ycecli.features.clothes import GARMENT_MODE_RULES
+
+    if payload.get("file_sets", {}).get("ref_ids"):
+        return {"source": GARMENT_MODE_RULES}
+    return {}
+
+
 def fabric_texture(inputs, params) -> list:
     """Diagonal stripes in the style's colour, half blended over the lower half."""
     from PIL import Image, ImageDraw
@@ -281,3 +291,4 @@ CHECKS: dict[str, Callable[..., Any]] = {
     "hair_color": check_hair_color,
     "cloth": check_cloth,
 }
+RULES: dict[str, Callable[..., Any]] = {"cloth_mode": cloth_mode}
