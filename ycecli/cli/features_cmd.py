@@ -19,6 +19,7 @@ from ycecli.cli.options import (
     OutputOpt,
     OverwriteOpt,
     RecursiveOpt,
+    RetryDroppedOpt,
     ShardOpt,
     TimeoutOpt,
 )
@@ -150,6 +151,7 @@ def make_command(feature: Feature):
             raise_errors=len(texts) <= 1 and primary is not None,
             layout=layout,
             force=batch_options["force"],
+            retry_dropped=batch_options["retry_dropped"],
             max_tasks=batch_options["max_tasks"],
             fail_fast=batch_options["fail_fast"],
         )
@@ -206,6 +208,7 @@ def make_command(feature: Feature):
             ("max_tasks", MaxTasksOpt, None),
             ("fail_fast", FailFastOpt, False),
             ("force", ForceOpt, False),
+            ("retry_dropped", RetryDroppedOpt, False),
         ]
     for name, annotation, default in shared_options:
         params.append(inspect.Parameter(name, _KW, annotation=annotation, default=default))
@@ -215,7 +218,16 @@ def make_command(feature: Feature):
     return guarded(command)
 
 
-BATCH_OPTIONS = ("recursive", "from_file", "shard", "dry_run", "max_tasks", "fail_fast", "force")
+BATCH_OPTIONS = (
+    "recursive",
+    "from_file",
+    "shard",
+    "dry_run",
+    "max_tasks",
+    "fail_fast",
+    "force",
+    "retry_dropped",
+)
 
 
 def _print_plan(state, feature, texts, params, extra, output, overwrite, layout) -> None:

@@ -79,6 +79,14 @@ MaxTasksOpt = Annotated[
     ),
 ]
 FailFastOpt = Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed input.")]
+RetryDroppedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--retry-dropped",
+        help="Run again the inputs whose earlier task the API dropped (it may have been "
+        "charged already; without this they are reported and left out).",
+    ),
+]
 ForceOpt = Annotated[
     bool,
     typer.Option(
