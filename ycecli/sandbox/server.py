@@ -73,6 +73,12 @@ class SandboxConfig:
     # By default the sandbox charges a dropped task that had finished (the quick
     # start's reading, the worst case for the user), so clients are tested against it.
     charge_dropped: bool = True
+    # 003:1631: "Requests with the same request_id will be ignored", with only a
+    # same-file_id example. "account": any earlier task of the account with that
+    # request_id is answered instead (the widest reading, the default: the one a
+    # client can least afford to get wrong); "file": only one from the same first
+    # input file.
+    request_id_scope: str = "account"
     token_ttl: float = 7200.0
     timestamp_skew: float = 300.0  # how far an id_token's timestamp may be from now
     upload_url_ttl: float = 7200.0
@@ -202,7 +208,7 @@ class Sandbox:
         self.slots: dict[str, tuple[str, float]] = {}  # key -> (file_id, expires)
         self.downloads: dict[str, str] = {}  # key -> file_id
         self.tasks: dict[str, Task] = {}
-        self.dedup: dict[tuple[str, str, int], str] = {}
+        self.dedup: dict[tuple, str] = {}
         self.units = self.config.initial_units
         self.history: list[dict] = []
         self.faults: list[Fault] = []
@@ -686,7 +692,11 @@ class Sandbox:
         client_id = self.tokens[token][0]
         check_run_body(feature, body, known_file=lambda fid: fid in self.files)
         request_id = body["request_id"]
-        key = (client_id, feature.slug, request_id)
+        key: tuple = (client_id, request_id)
+        if self.config.request_id_scope == "file":
+            file_sets = body["payload"].get("file_sets") or {}
+            first = next((ids[0] for ids in file_sets.values() if ids), None)
+            key = (client_id, request_id, first)
         with self.lock:
             self.sweep()
             existing = self.dedup.get(key)
