@@ -1,10 +1,13 @@
 """A batch at the API's real limits, time-scaled so it runs in seconds."""
 
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
 
-from tests.conftest import make_image, profile_for
+from tests.conftest import make_image, profile_for, run_cli
 from ycecli.api import Yce
 from ycecli.sandbox.server import Fault, Sandbox, SandboxConfig
 
@@ -77,3 +80,40 @@ def test_a_burst_of_429s_slows_everything_and_still_loses_nothing(paths, tmp_pat
         assert [t.state for t in sandbox.tasks.values()].count("dropped") == 0
         assert len(sandbox.charges()) == 10
         assert elapsed > 1.0  # the Retry-After held the batch back
+
+
+def test_ctrl_c_in_a_batch_with_downloads_in_flight_exits_within_two_seconds(sandbox_env, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        make_image(folder / f"p{i}.jpg", size=(16 + i, 12))
+    # Every result download stalls: the interrupt lands while all three are in flight.
+    sandbox_env.inject(Fault("delay", method="GET", path="/storage/files/", delay=20, count=3))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ycecli", "enhance", str(folder), "-o", "out/", "--scale", "1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.rglob("*.part"))) < 3:
+            assert time.monotonic() < deadline, "the downloads never started"
+            time.sleep(0.05)
+        interrupted = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+        took = time.monotonic() - interrupted
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert took < 2.0
+    assert list(tmp_path.rglob("*.part")) == []  # nothing partial left behind
+    # The three tasks, paid for, stay resumable.
+    listed = run_cli("--json", "task", "list", "--open")
+    assert len(listed.json_lines()) == 3
+    resumed = run_cli("task", "resume")
+    assert resumed.code == 0, resumed.stderr
+    assert len(list((tmp_path / "out").iterdir())) == 3
+    assert len(sandbox_env.charges()) == 3  # finished, not paid for again

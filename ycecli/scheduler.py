@@ -50,7 +50,7 @@ TRANSFER_WORKERS = 4
 UPLOAD_SECONDS_BASE = 1.0
 UPLOAD_BYTES_PER_SECOND = 5e6
 ANNOUNCE_AFTER = 2.0  # waits longer than this are announced
-INTERRUPT_GRACE = 1.5  # seconds the workers get to clean up after Ctrl-C
+INTERRUPT_GRACE = 1.0  # seconds the workers get to clean up after Ctrl-C
 
 
 class Cancelled(Exception):
