@@ -284,6 +284,21 @@ def test_a_retry_after_date_is_honoured(tmp_path):
     assert len(waits) == 1 and 2 <= waits[0] <= 4
 
 
+def test_a_long_wait_is_announced_on_stderr(sandbox, proxy):
+    proxy.on("GET", CREDIT, Reply(429, b"{}", {"Retry-After": "6"}), times=1)
+    result, elapsed = yce_cli(sandbox, proxy, "units")
+    assert result.code == 0, result.stderr
+    assert f"waiting 6 s: HTTP 429, retrying GET {CREDIT}" in result.stderr
+    assert elapsed >= 6
+
+
+def test_a_short_wait_is_not_announced(sandbox, proxy):
+    proxy.on("GET", CREDIT, Reply(429, b"{}", {"Retry-After": "1"}), times=1)
+    result, _ = yce_cli(sandbox, proxy, "units")
+    assert result.code == 0, result.stderr
+    assert "waiting" not in result.stderr
+
+
 def test_a_poll_cut_by_the_timeout_is_a_timeout_not_a_network_error(sandbox, proxy, paths):
     body = json.dumps({"status": 200, "result": {"status": "running"}}).encode()
     proxy.on("GET", STATUS + "?", Reply(200, body, trickle=0.5))
