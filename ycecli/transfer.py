@@ -63,6 +63,8 @@ KIND_NAMES = {
     "json": "JSON",
 }
 HEAD_BYTES = 12  # enough for every signature below
+# How much a download writes before its part is flushed to disk in the background.
+EARLY_FLUSH_BYTES = 16 << 20
 PART_SUFFIX = ".part"
 
 
@@ -276,12 +278,53 @@ def download(
     remove_stale_parts(target)
     part = _PartFile(target)
     try:
-        _fetch_into(client, url, part.fd, on_progress, kind, from_reply)
+        with _EarlyFlush(part.fd) as flush:
+            _fetch_into(client, url, part.fd, on_progress, kind, from_reply, flush)
         os.fsync(part.fd)
         part.publish(target, overwrite=overwrite)
     finally:
         part.discard()
     return target
+
+
+class _EarlyFlush:
+    """Writes a download to disk while it is still arriving, so the fsync before
+    the rename (a result must survive a power cut) only has the last blocks left:
+    on loopback that fsync was a third of the download's time."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._asked = 0  # bytes written when a flush was last asked for
+        self._wake = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="yce-flush", daemon=True)
+        self._thread.start()
+
+    def wrote(self, done: int) -> None:
+        if done < self._asked:  # the download started over
+            self._asked = done
+        elif done - self._asked >= EARLY_FLUSH_BYTES:
+            self._asked = done
+            self._wake.set()
+
+    def _run(self) -> None:
+        sync = getattr(os, "fdatasync", os.fsync)
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._done:
+                return
+            # An error here shows again in the final fsync, which reports it.
+            with contextlib.suppress(OSError):
+                sync(self._fd)
+
+    def __enter__(self) -> _EarlyFlush:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done = True
+        self._wake.set()
+        self._thread.join()
 
 
 class _PartFile:
@@ -424,6 +467,7 @@ def _fetch_into(
     on_progress: Progress | None,
     kind: str | None,
     from_reply: bool,
+    flush: _EarlyFlush,
 ) -> None:
     progress = _Throttled(on_progress)
     done = 0  # bytes of the file on disk
@@ -487,6 +531,7 @@ def _fetch_into(
                     done += len(chunk)
                     received += len(chunk)
                     exchange.moved(received)
+                    flush.wrote(done)
                     progress(done, total)
             except network_errors() as exc:
                 # Only network errors are retried; a local write error (disk full)
