@@ -111,6 +111,14 @@ def test_a_reply_that_is_an_array_exits_5_not_1(sandbox, proxy):
     assert "is a JSON array where the API documents an object" in result.stderr
 
 
+def test_an_error_reply_with_odd_fields_exits_5_not_1(sandbox, proxy):
+    body = json.dumps({"error_code": ["InsufficientCredit"], "error": {"message": [1, 2]}})
+    proxy.on("GET", CREDIT, Reply(400, body.encode(), {"Content-Type": "application/json"}))
+    result, _ = yce_cli(sandbox, proxy, "units")
+    assert result.code == 5, result.stderr
+    assert 'HTTP 400 ["InsufficientCredit"]' in result.stderr
+
+
 @pytest.mark.parametrize("length", [None, -1])  # declared, or unknown until the end
 def test_a_huge_reply_is_cut_at_the_cap_without_reading_the_rest(sandbox, proxy, length):
     size = 64 << 20

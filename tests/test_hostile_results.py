@@ -124,6 +124,19 @@ def test_a_200_to_a_range_request_is_a_full_restart(tmp_path):
     assert (tmp_path / "r.jpg").read_bytes() == data
 
 
+def test_a_result_sent_compressed_anyway_is_decoded_and_not_length_checked(tmp_path):
+    import gzip
+
+    data = jpeg_bytes()
+    packed = gzip.compress(data)
+    with Hostile() as server:
+        server.on("GET", "/r.jpg", Reply(200, packed, {"Content-Encoding": "gzip"}))
+        client = loopback_client(tmp_path, server.url)
+        download(client, server.url + "/r.jpg", tmp_path / "r.jpg", kind="image")
+        assert server.seen("/r.jpg")[0].header("Accept-Encoding") == "identity"
+    assert (tmp_path / "r.jpg").read_bytes() == data
+
+
 def test_storage_redirects_are_followed_without_credentials(sandbox, proxy, tmp_path):
     # The API sets a cookie; the result redirects to another host on the same name.
     def with_cookie(request):

@@ -702,7 +702,7 @@ class Client:
         status = resp.status_code
         try:
             body = json.loads(resp.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = {}
         if not isinstance(body, dict):
             body = {}
@@ -712,6 +712,9 @@ class Client:
         if isinstance(error, dict):  # some v2 gateways nest {"error": {"code", "message"}}
             error_code = error_code or error.get("code")
             error = error.get("message")
+        # Only text is matched against known codes and shown; a list or an object
+        # here would otherwise end in a TypeError.
+        error_code, error = _as_text(error_code), _as_text(error)
         text = f"{method} {path}: HTTP {status}"
         if error_code:
             text += f" {error_code}"
@@ -848,6 +851,12 @@ def network_errors() -> tuple[type[BaseException], ...]:
         TimeoutError,
         ValueError,
     )
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or value == "" or isinstance(value, str):
+        return value or None
+    return json.dumps(value)[:300]
 
 
 def _fits(delay: float, give_up_at: float | None) -> bool:

@@ -519,6 +519,10 @@ def _fetch_into(
                 expected = total = int(length) if length.isdigit() else None
             encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
             decode = encoding not in ("", "identity")
+            if decode:
+                # Sent encoded although we asked for identity: lengths and ranges
+                # count encoded bytes, so neither checks nor resumes what we write.
+                expected = total = None
             received = 0
             read = resp.raw.read
             try:
@@ -536,6 +540,8 @@ def _fetch_into(
             except network_errors() as exc:
                 # Only network errors are retried; a local write error (disk full)
                 # propagates, since retrying cannot help.
+                if decode:
+                    done, head = _restart(fd), b""
                 why = client.network_error(exc, exchange).message
                 attempt = _next_attempt(client, attempt, f"download: {why}")
                 continue
