@@ -846,6 +846,7 @@ class Yce:
         """Journal, then send, one run request; returns (task_id, journal record id).
         The journal has the request_id before the request goes, and the task_id
         before the first poll, so an interrupted run is resumed, never paid twice."""
+        from ycecli.client import MalformedReply
         from ycecli.errors import ApiError
         from ycecli.tasks import submit, task_path
 
@@ -885,6 +886,11 @@ class Yce:
             task_id = submit(
                 self.client, feature, body, task_path(feature, self.profile), hold=hold
             )
+        except MalformedReply:
+            # The request may have started a task whose id the reply garbled: the
+            # record keeps its request_id, so a resume re-sends it and the API answers
+            # with the task it already has (v1), instead of a second one.
+            raise
         except ApiError as exc:
             self.journal.update(
                 record, state=jr.FAILED, error=exc.error_code, error_message=exc.message
@@ -982,6 +988,8 @@ class Yce:
         label,
     ) -> None:
         """The engine finished: journal it, then fetch the results."""
+        from ycecli.errors import ApiError, NetworkError
+
         result.status = "success"
         result.urls = [f.url for f in status.results if f.url]
         result.dst_ids = [f.dst_id for f in status.results if f.dst_id]
@@ -989,9 +997,20 @@ class Yce:
         if record:
             self.journal.update(record, state=jr.SUCCEEDED, results=result.data)
         if target is not None:
-            result.files = self._download_results(
-                feature, status.results, target, target_given, overwrite, on_event, label
-            )
+            try:
+                result.files = self._download_results(
+                    feature, status.results, target, target_given, overwrite, on_event, label
+                )
+            except (ApiError, NetworkError) as exc:
+                # The task is paid for and its result still on the server: say how to
+                # fetch it again, rather than leave the user with a bare error.
+                exc.message = f"{exc.message} (task {task_id})"
+                exc.args = (exc.message,)
+                exc.hint = (
+                    f"Fetch the result again with `yce task wait {feature.command} '{task_id}'` "
+                    "(add --overwrite if some of its files were written)."
+                )
+                raise
         if record:
             # Done only once the feature's finishing step also succeeded (below).
             self.journal.update(record, outputs=[str(Path(f).absolute()) for f in result.files])
@@ -1019,6 +1038,8 @@ class Yce:
                 item.url,
                 path,
                 overwrite=overwrite,
+                kind=feature.result,
+                from_reply=True,
                 on_progress=lambda done, total, p=path: self._emit(
                     on_event, Event("download", label=label, done=done, total=total, message=str(p))
                 ),

@@ -415,7 +415,7 @@ class Budget:
             now = self.clock()
             with self.store.transaction() as states:
                 self._tidy(states, now)
-                delay = self._delay(states, now, hold, urgent)
+                delay, binding = self._delay(states, now, hold, urgent)
                 if delay <= 0 or (deadline is not None and now >= deadline):
                     stamp = Stamp(now)
                     for state in states:
@@ -428,16 +428,18 @@ class Budget:
                 delay = min(delay, max(0.0, deadline - now))
             step = min(delay, WAIT_STEP)
             if waited == 0.0 and delay > 5 and self.on_wait is not None:
-                self.on_wait(f"waiting {delay:.0f} s for the rate limit", delay)
+                why = f"the rate limit ({binding.describe()})" if binding else "after a 429"
+                self.on_wait(why, delay)
             self.sleep(step)
             waited += step
 
     def _delay(
         self, states: list[dict[str, Any]], now: float, hold: str | None, urgent: bool
-    ) -> float:
+    ) -> tuple[float, Limit | None]:
+        """Seconds until this request fits, and the limit that holds it back."""
         until = max(s.get("until", 0.0) for s in states) - now
         if until > 0:
-            return until
+            return until, None
         held = hold is not None and any(h[0] == hold for s in states for h in s.get("holds", []))
         if held:
             # The moment was reserved for this very request: only the requests really
@@ -446,12 +448,14 @@ class Budget:
         else:
             kinds = URGENT if urgent else NEW_WORK
         skip = {hold} if hold else set()
-        delay = 0.0
+        delay, binding = 0.0, None
         for limit, state in zip(self.limits, states, strict=True):
             times = self._times(state, kinds, skip)
             if self._crowded(times, [now], limit):
-                delay = max(delay, self._next_room(times, now, limit))
-        return delay
+                room = self._next_room(times, now, limit)
+                if room > delay:
+                    delay, binding = room, limit
+        return delay, binding
 
     @staticmethod
     def _next_room(times: list[float], now: float, limit: Limit) -> float:

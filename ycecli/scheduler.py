@@ -34,6 +34,7 @@ from ycecli import pacing
 from ycecli.errors import (
     ConfigError,
     InvalidTaskId,
+    NetworkError,
     OutOfUnits,
     TaskFailed,
     TaskTimeout,
@@ -521,9 +522,14 @@ class Scheduler:
                 flight.task_id,
                 task_path(self.feature, self.yce.profile),
                 deadline=flight.answered + 0.9 * self.window,
+                # --timeout holds even against a reply that trickles in.
+                give_up_at=time.monotonic() + (flight.submitted + self.timeout - self.clock()),
                 hold=hold,
             )
         except YceError as exc:
+            if isinstance(exc, NetworkError) and self.clock() - flight.submitted >= self.timeout:
+                # --timeout ran out while a reply trickled in: a timeout, resumable.
+                return self._give_up(flight, flights)
             del flights[flight.task_id]
             self._finished(flight)
             self.yce.record_failure(flight.record, self.results[flight.index], exc)
@@ -541,6 +547,7 @@ class Scheduler:
         if status.status == "success":
             del flights[flight.task_id]
             self._finished(flight)
+            self.results[flight.index].charged = True
             self._learn(flight, sent - flight.submitted)
             workers.submit(self._complete, flight, status)
             return False
@@ -692,7 +699,7 @@ def _engine_error(feature, task_id: str, status) -> TaskFailed:
     from ycecli.tasks import ENGINE_HINTS
 
     return TaskFailed(
-        f"{feature.command}: the task failed: {status.error or 'error'}"
+        f"{feature.command}: task {task_id} failed: {status.error or 'error'}"
         + (f" ({status.error_message})" if status.error_message else ""),
         task_id=task_id,
         error=status.error,

@@ -9,14 +9,15 @@ server says.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ycecli.client import Client
-from ycecli.errors import ApiError, TaskFailed, TaskTimeout
+from ycecli.client import Client, MalformedReply, json_kind
+from ycecli.errors import NetworkError, TaskFailed, TaskTimeout
 from ycecli.features import Feature
 from ycecli.shell import shell_command
 
@@ -56,44 +57,131 @@ def task_path(feature: Feature, profile: Any = None) -> str:
     return feature.task_url_path
 
 
+# 003 documents the status as "running", "success" or "error"; v2's poll reply is
+# undocumented. These spellings mean "not finished yet", so polling on is right:
+# queues commonly report one of them before the work starts. Any other status is
+# final: polling a state yce cannot interpret would only run the clock to --timeout
+# and then call a finished task "still running".
+RUNNING_STATES = frozenset(
+    {"running", "pending", "queued", "queuing", "waiting", "processing", "in_progress", "started"}
+)
+SUCCESS_STATES = frozenset({"success", "succeeded", "completed"})
+ERROR_STATES = frozenset({"error"})
+# Result kinds that exist only as a file: a success must give a URL to fetch it.
+FILE_RESULTS = ("image", "video", "zip")
+REPLY = "the status reply"
+
+
 def parse_status(reply: dict) -> TaskStatus:
-    """Read a status reply of either generation.
+    """Read a status reply of either generation, checking its shape: a field of the
+    wrong type is a MalformedReply naming it, never an AttributeError later.
 
     v1: {status, result: {status, polling_interval, error, error_message, results}}.
     v2's poll reply is undocumented: 000/001 name the field `task_status`, 002 uses
     `status` and wraps replies in `data`; every variant is accepted.
+
+    `TaskStatus.status` is always "running", "success" or "error": an unknown final
+    status, and a success that lists no result, become "error" with an error code
+    ("unknown_status", "no_results"), so every caller stops polling at once.
     """
-    result = reply.get("result") if isinstance(reply.get("result"), dict) else reply.get("data")
-    if not isinstance(result, dict):
-        raise ApiError("the status reply has neither a `result` nor a `data` object")
+    if not isinstance(reply, dict):
+        raise MalformedReply(f"{REPLY} is a JSON {json_kind(reply)}, not an object")
+    if isinstance(reply.get("result"), dict):
+        where, result = "result", reply["result"]
+    elif isinstance(reply.get("data"), dict):
+        where, result = "data", reply["data"]
+    else:
+        raise MalformedReply(f"{REPLY} has neither a `result` nor a `data` object")
+    field_name = "task_status" if result.get("task_status") else "status"
+    state = result.get(field_name)
+    if not isinstance(state, str) or not state.strip():
+        raise MalformedReply.field(REPLY, f"{where}.{field_name}", state or None, "a string")
     interval = result.get("polling_interval")
-    state = result.get("task_status") or result.get("status") or "running"
-    files: list[ResultFile] = []
-    entries = result.get("results") or []
-    if isinstance(entries, dict):
-        entries = [entries]
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        items = entry.get("data") if isinstance(entry.get("data"), list) else [entry]
-        for data in items:
-            url = data.get("url") or data.get("download_url") or data.get("result_url")
-            files.append(
-                ResultFile(
-                    url=url,
-                    dst_id=data.get("dst_id") or data.get("file_id"),
-                    action_id=entry.get("id"),
-                    data=data,
-                )
-            )
+    if interval is not None and not _is_number(interval):
+        raise MalformedReply.field(REPLY, f"{where}.polling_interval", interval, "a number")
+    files = _result_files(result.get("results"), f"{where}.results")
+    error = _optional_text(result, ("error", "error_code"), where)
+    message = _optional_text(result, ("error_message", "message"), where)
+    normal = state.strip().lower()
+    if normal in RUNNING_STATES:
+        normal = "running"
+    elif normal in SUCCESS_STATES:
+        normal = "success"
+        if not files:
+            normal, error = "error", "no_results"
+            message = "the API reported success but listed no results"
+    elif normal not in ERROR_STATES:
+        normal = "error"
+        error = "unknown_status"
+        message = f"the API reported the status {state!r}, which yce does not know" + (
+            f": {message}" if message else ""
+        )
     return TaskStatus(
-        status=str(state).lower(),
-        polling_interval=(interval / 1000.0) if isinstance(interval, (int, float)) else None,
-        error=result.get("error") or result.get("error_code"),
-        error_message=result.get("error_message") or result.get("message"),
+        status=normal,
+        polling_interval=(
+            interval / 1000.0 if interval is not None and math.isfinite(interval) else None
+        ),
+        error=error,
+        error_message=message,
         results=files,
         raw=result,
     )
+
+
+def _result_files(entries: Any, where: str) -> list[ResultFile]:
+    """results[] (v1: entries with a data[] list; v2: a flat list, or one object)."""
+    if entries is None:
+        return []
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise MalformedReply.field(REPLY, where, entries, "an array")
+    files: list[ResultFile] = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise MalformedReply.field(REPLY, f"{where}[{i}]", entry, "an object")
+        action_id = entry.get("id")
+        if action_id is not None and (
+            isinstance(action_id, bool) or not isinstance(action_id, int)
+        ):
+            raise MalformedReply.field(REPLY, f"{where}[{i}].id", action_id, "an integer")
+        if "data" in entry:
+            items, item_where = entry["data"], f"{where}[{i}].data"
+            if items is None:
+                items = []
+            if not isinstance(items, list):
+                raise MalformedReply.field(REPLY, item_where, items, "an array")
+        else:
+            items, item_where = [entry], f"{where}[{i}]"
+        for j, data in enumerate(items):
+            here = f"{item_where}[{j}]" if item_where.endswith("data") else item_where
+            if not isinstance(data, dict):
+                raise MalformedReply.field(REPLY, here, data, "an object")
+            url = _optional_text(data, ("url", "download_url", "result_url"), here, number=False)
+            dst_id = _optional_text(data, ("dst_id", "file_id"), here, number=False)
+            files.append(ResultFile(url=url, dst_id=dst_id, action_id=action_id, data=data))
+    return files
+
+
+def _optional_text(
+    obj: dict, names: tuple[str, ...], where: str, *, number: bool = True
+) -> str | None:
+    """The first non-empty of `names`, which must be a string; with `number`, a
+    number is taken as its text (an error code sent as 500 is still an error code)."""
+    for name in names:
+        value = obj.get(name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            return value
+        if number and _is_number(value):
+            return str(value)
+        raise MalformedReply.field(REPLY, f"{where}.{name}", value, "a string")
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def submit(
@@ -116,11 +204,21 @@ def submit(
         idempotent=feature.generation == "v1",
         hold=hold,
     )
-    container = reply.get("result") if isinstance(reply.get("result"), dict) else reply.get("data")
-    try:
-        return str(container["task_id"])
-    except (KeyError, TypeError):
-        raise ApiError(f"POST {path}: the reply has no task_id") from None
+    where = "result" if isinstance(reply.get("result"), dict) else "data"
+    container = reply.get(where)
+    if not isinstance(container, dict):
+        raise MalformedReply(f"POST {path}: the reply has neither a `result` nor a `data` object")
+    task_id = container.get("task_id")
+    if not isinstance(task_id, str) or not task_id.strip():
+        raise MalformedReply.field(
+            f"POST {path}",
+            f"{where}.task_id",
+            task_id or None,
+            "a string",
+            hint="No task id, so nothing to poll; if the task did start, the server drops it "
+            "unpolled. Check `yce units history` before rerunning.",
+        )
+    return task_id
 
 
 def check_status(
@@ -129,34 +227,56 @@ def check_status(
     task_id: str,
     path: str | None = None,
     deadline: float | None = None,
+    give_up_at: float | None = None,
     *,
     hold: str | None = None,
 ) -> TaskStatus:
     """One poll. `deadline` (time.monotonic) is when the task's polling window closes:
-    retries of this poll never wait past it. A poll is always urgent for the shared
-    budget (the task is running and may be charged); `hold` is its reserved moment."""
+    retries of this poll never wait past it. `give_up_at` ends the poll, in flight or
+    not (the caller's --timeout). A poll is always urgent for the shared budget (the
+    task is running and may be charged); `hold` is its reserved moment.
+
+    A reply of the wrong shape names the task, which may well have been charged: it
+    can be fetched again by id once the server answers properly."""
     path = path or feature.task_url_path
-    if feature.generation == "v2":
-        # v2 puts the id in the path (000:72, 001:69): encode "/", "+" and "=" too.
-        reply = client.call(
-            "GET",
-            f"{path}/{quote(task_id, safe='')}",
-            generation="v2",
-            deadline=deadline,
-            hold=hold,
-            urgent=True,
-        )
-    else:
-        # requests percent-encodes query values: ids carry "+", "/" and "=" (003:1.4).
-        reply = client.call(
-            "GET",
-            path,
-            params={"task_id": task_id},
-            deadline=deadline,
-            hold=hold,
-            urgent=True,
-        )
-    return parse_status(reply)
+    try:
+        if feature.generation == "v2":
+            # v2 puts the id in the path (000:72, 001:69): encode "/", "+" and "=" too.
+            reply = client.call(
+                "GET",
+                f"{path}/{quote(task_id, safe='')}",
+                generation="v2",
+                deadline=deadline,
+                give_up_at=give_up_at,
+                hold=hold,
+                urgent=True,
+            )
+        else:
+            # requests percent-encodes query values: ids carry "+", "/" and "=" (003:1.4).
+            reply = client.call(
+                "GET",
+                path,
+                params={"task_id": task_id},
+                deadline=deadline,
+                give_up_at=give_up_at,
+                hold=hold,
+                urgent=True,
+            )
+        status = parse_status(reply)
+    except MalformedReply as exc:
+        exc.message = f"{feature.command}: task {task_id}: {exc.message}"
+        exc.args = (exc.message,)
+        command = shell_command("yce", "task", "wait", feature.command, task_id)
+        exc.hint = f"Fetch it again later with `{command}`."
+        raise
+    if (
+        status.status == "success"
+        and feature.result in FILE_RESULTS
+        and not any(f.url for f in status.results)
+    ):
+        status.status, status.error = "error", "no_results"
+        status.error_message = "the API reported success but gave no result URL"
+    return status
 
 
 def next_gap(interval: float | None, window: float) -> float:
@@ -181,12 +301,33 @@ def poll(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> TaskStatus:
-    """Poll until success or error; raise TaskFailed, or TaskTimeout after `timeout`."""
+    """Poll until success or error; raise TaskFailed, or TaskTimeout after `timeout`,
+    which also cuts short a poll whose reply is still trickling in."""
     started = clock()
     answered = time.monotonic()  # the window runs from the last poll the server saw
+    give_up_at = answered + timeout
     while True:
         sent = clock()
-        status = check_status(client, feature, task_id, path, deadline=answered + 0.9 * window)
+        try:
+            status = check_status(
+                client,
+                feature,
+                task_id,
+                path,
+                deadline=answered + 0.9 * window,
+                give_up_at=give_up_at,
+            )
+        except NetworkError as exc:
+            if time.monotonic() < give_up_at:
+                raise
+            raise TaskTimeout(
+                f"{feature.command}: task {task_id}: no answer within {timeout:.0f} s "
+                f"({exc.message})",
+                task_id=task_id,
+                feature=feature.command,
+                hint=f"Pick it up within its polling window with "
+                f"`yce task wait {feature.command} '{task_id}'`.",
+            ) from None
         answered = time.monotonic()
         elapsed = clock() - started
         if on_status:
@@ -195,7 +336,7 @@ def poll(
             return status
         if status.status == "error":
             raise TaskFailed(
-                f"{feature.command}: the task failed: {status.error or 'error'}"
+                f"{feature.command}: task {task_id} failed: {status.error or 'error'}"
                 + (f" ({status.error_message})" if status.error_message else ""),
                 task_id=task_id,
                 error=status.error,
@@ -219,6 +360,11 @@ def poll(
 
 
 ENGINE_HINTS = {
+    "no_results": "The API gave no result for a task it calls a success, and may have "
+    "charged it: fetch it again later with `yce task wait FEATURE TASK_ID`, or check "
+    "`yce units history`.",
+    "unknown_status": "The API ended the task with a status yce does not know; check "
+    "`yce task status FEATURE TASK_ID` and `yce units history`.",
     "exceed_max_filesize": "The input is larger than the feature accepts.",
     "invalid_parameter": "A parameter value was refused; check `yce <feature> --help`.",
     "error_download_image": "The engine could not fetch the input; try again.",

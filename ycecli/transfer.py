@@ -5,10 +5,13 @@ the bytes with exactly the returned method, URL and headers, with a known
 Content-Length and never chunked (S3 presigned PUTs refuse chunked bodies), in 1 MiB
 blocks straight from disk.
 
-Downloads: stream in 1 MiB chunks into a hidden temporary file beside the target,
-resume with Range after a dropped connection, check the size, then move it into
-place. No partial file survives any failure, and an existing file is replaced only
-when the caller asks.
+Downloads: stream in 1 MiB blocks into a hidden temporary file beside the target,
+resume with Range after a dropped connection (checking that the server sent the
+range asked for), follow a few redirects without any credential, check that the
+first bytes are what the task promised (an error page is not an image) and the
+size, then move it into place. No partial file survives any failure, a part file
+left by a killed run is removed by the next run on the same output, and an existing
+file is replaced only when the caller asks.
 """
 
 from __future__ import annotations
@@ -16,16 +19,77 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
+import re
+import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+from urllib.parse import urljoin, urlsplit
 
-from ycecli.client import BLOCK_SIZE, Client
+from ycecli.client import (
+    BLOCK_SIZE,
+    ERROR_REPLY_CAP,
+    Client,
+    MalformedReply,
+    UnsafeUrl,
+    network_errors,
+    redact_url,
+)
 from ycecli.errors import ApiError, NetworkError, OutputExists, local_error
 
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be deleted there anyway
+    fcntl = None  # type: ignore[assignment]
+
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
+
+# S3 and CDNs redirect once, maybe twice; more is a loop or a server lost.
+MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
+# Progress callbacks redraw a terminal: ten times a second is smooth enough, and a
+# call per block would cost more than the copy on a fast link.
+PROGRESS_INTERVAL = 0.1
+
+# What each result kind of the registry must start with (003 results: JPEG or PNG
+# images, WebP from some engines, MP4 videos, the skin-analysis ZIP).
+KIND_NAMES = {
+    "image": "a JPEG, PNG or WebP image",
+    "video": "an MP4 video",
+    "zip": "a ZIP archive",
+    "json": "JSON",
+}
+HEAD_BYTES = 12  # enough for every signature below
+# How much a download writes before its part is flushed to disk in the background.
+EARLY_FLUSH_BYTES = 16 << 20
+PART_SUFFIX = ".part"
+
+
+def result_matches(kind: str, head: bytes) -> bool:
+    """Whether a file starting with `head` can be a result of `kind`."""
+    if kind == "image":
+        return head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")) or (
+            head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+        )
+    if kind == "video":
+        return head[4:8] == b"ftyp"
+    if kind == "zip":
+        return head.startswith(b"PK\x03\x04")
+    if kind == "json":
+        return head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"{", b"[")
+    return True
+
+
+def _describe_head(head: bytes) -> str:
+    start = head.lstrip()[:1]
+    if start == b"<":
+        return "an HTML or XML page"
+    if start in (b"{", b"["):
+        return "JSON"
+    return "the bytes " + head[:8].hex(" ")
 
 
 @dataclass(frozen=True)
@@ -40,11 +104,18 @@ class FileBody:
     """A file as a request body: has a length (so requests sets Content-Length and
     never falls back to chunked encoding) and reports each block it hands out."""
 
-    def __init__(self, fh: BinaryIO, size: int, on_progress: Progress | None) -> None:
+    def __init__(
+        self,
+        fh: BinaryIO,
+        size: int,
+        on_progress: Progress | None,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> None:
         self._fh = fh
         self._size = size
         self._done = 0
         self._on_progress = on_progress
+        self._on_sent = on_sent
 
     def __len__(self) -> int:
         return self._size
@@ -53,6 +124,8 @@ class FileBody:
         chunk = self._fh.read(n if n and n > 0 else BLOCK_SIZE)
         if chunk:
             self._done += len(chunk)
+            if self._on_sent:
+                self._on_sent(self._done)
             if self._on_progress:
                 self._on_progress(self._done, self._size)
         return chunk
@@ -77,33 +150,67 @@ def create_upload_slots(
     reply = client.call("POST", upload_path, generation=generation, json_body=body, hold=hold)
     # v1 answers {status, result: {files}}; the v2 file API is undocumented and may
     # answer {data: {files}} (000/001).
-    container = reply.get("result") or reply.get("data") or {}
-    entries = container.get("files") if isinstance(container, dict) else None
-    if not isinstance(entries, list) or len(entries) != len(files):
-        raise ApiError(f"POST {upload_path}: the reply has no upload slot for each file")
+    where = "result" if isinstance(reply.get("result"), dict) else "data"
+    container = reply.get(where)
+    if not isinstance(container, dict):
+        raise MalformedReply(
+            f"POST {upload_path}: the reply has neither a `result` nor a `data` object"
+        )
+
+    def bad(field: str, value: Any, wanted: str) -> MalformedReply:
+        return MalformedReply.field(f"POST {upload_path}", field, value, wanted)
+
+    entries = container.get("files")
+    if not isinstance(entries, list):
+        raise bad(f"{where}.files", entries, "an array")
+    if len(entries) != len(files):
+        raise MalformedReply(
+            f"POST {upload_path}: the reply's `{where}.files` has {len(entries)} upload "
+            f"slots for {len(files)} files"
+        )
     slots = []
-    for entry in entries:
-        try:
-            request = entry["requests"][0]
-            slots.append(
-                UploadSlot(
-                    file_id=str(entry["file_id"]),
-                    url=str(request["url"]),
-                    method=str(request.get("method") or "PUT").upper(),
-                    headers={str(k): str(v) for k, v in (request.get("headers") or {}).items()},
-                )
+    for i, entry in enumerate(entries):
+        at = f"{where}.files[{i}]"
+        if not isinstance(entry, dict):
+            raise bad(at, entry, "an object")
+        file_id = entry.get("file_id")
+        if not isinstance(file_id, str) or not file_id:
+            raise bad(f"{at}.file_id", file_id or None, "a string")
+        requests = entry.get("requests")
+        if not isinstance(requests, list) or not requests:
+            raise bad(f"{at}.requests", requests or None, "a non-empty array")
+        request = requests[0]
+        if not isinstance(request, dict):
+            raise bad(f"{at}.requests[0]", request, "an object")
+        url = request.get("url")
+        if not isinstance(url, str) or not url:
+            raise bad(f"{at}.requests[0].url", url or None, "a string")
+        method = request.get("method") or "PUT"
+        if not isinstance(method, str) or method.upper() not in ("PUT", "POST"):
+            raise bad(f"{at}.requests[0].method", method, "PUT or POST")
+        headers = request.get("headers") or {}
+        if not isinstance(headers, dict):
+            raise bad(f"{at}.requests[0].headers", headers, "an object")
+        for key, value in headers.items():
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise bad(f"{at}.requests[0].headers.{key}", value, "a string")
+            if key.lower() == "content-length" and not str(value).strip().isdigit():
+                raise bad(f"{at}.requests[0].headers.{key}", value, "a byte count")
+        slots.append(
+            UploadSlot(
+                file_id=file_id,
+                url=url,
+                method=method.upper(),
+                headers={str(k): str(v) for k, v in headers.items()},
             )
-        except (KeyError, IndexError, TypeError):
-            raise ApiError(
-                f"POST {upload_path}: an upload slot is missing its url or file_id"
-            ) from None
+        )
     return slots
 
 
 def put_file(client: Client, slot: UploadSlot, path: Path, on_progress: Progress | None) -> None:
     """Send the bytes to a slot, retrying transient failures from the first byte."""
     size = os.stat(path).st_size
-    declared = slot.headers.get("Content-Length") or slot.headers.get("content-length")
+    declared = next((v for k, v in slot.headers.items() if k.lower() == "content-length"), None)
     if declared is not None and int(declared) != size:
         raise ApiError(
             f"upload of {path}: the server expects {declared} bytes but the file has {size}",
@@ -111,25 +218,38 @@ def put_file(client: Client, slot: UploadSlot, path: Path, on_progress: Progress
         )
     attempt = 0
     while True:
-        with open(path, "rb") as fh:
-            body = FileBody(fh, size, on_progress)
+        with open(path, "rb") as fh, client.exchange(transfer=True) as exchange:
+            body = FileBody(fh, size, on_progress, exchange.moved)
             try:
-                resp = client.storage(slot.method, slot.url, headers=slot.headers, data=body)
+                resp = client.storage(
+                    slot.method,
+                    slot.url,
+                    exchange=exchange,
+                    headers=slot.headers,
+                    data=body,
+                    from_reply=True,
+                )
+                with contextlib.closing(resp):
+                    text, _ = client.read_capped(resp, exchange, ERROR_REPLY_CAP)
             except NetworkError as exc:
                 if attempt + 1 >= client.retry.attempts:
                     raise NetworkError(f"upload of {path}: {exc.message}") from None
-                client.sleep(client.retry.backoff(attempt))
+                why = f"upload failed ({exc.message}), retrying"
+                client.wait(why, client.retry.backoff(attempt))
                 attempt += 1
                 continue
         if resp.status_code < 300:
             return
         if resp.status_code >= 500 and attempt + 1 < client.retry.attempts:
-            client.sleep(client.retry.backoff(attempt))
+            client.wait(
+                f"storage answered HTTP {resp.status_code}, retrying the upload",
+                client.retry.backoff(attempt),
+            )
             attempt += 1
             continue
         raise ApiError(
             f"upload of {path}: storage answered HTTP {resp.status_code}: "
-            f"{resp.text[:300].strip()}",
+            f"{text[:300].decode('utf-8', 'replace').strip()}",
             http_status=resp.status_code,
             hint="The upload URL may have expired; run the command again.",
         )
@@ -142,92 +262,356 @@ def download(
     *,
     overwrite: bool = False,
     on_progress: Progress | None = None,
+    kind: str | None = None,
+    from_reply: bool = False,
 ) -> Path:
-    """Fetch `url` into `target` atomically; returns the path written."""
+    """Fetch `url` into `target` atomically; returns the path written.
+
+    `kind` ("image", "video", "zip", "json"): what the file must be; a body that
+    does not start like one is refused before anything is kept. `from_reply`: the
+    URL came from an API reply, so it, and every redirect, must point where the API
+    itself may (Client.check_storage_url)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and not overwrite:
         raise OutputExists(
             f"{target} already exists", hint="Pass --overwrite to replace it, or choose -o."
         )
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    remove_stale_parts(target)
+    part = _PartFile(target)
     try:
-        with os.fdopen(fd, "wb") as out:
-            _fetch_into(client, url, out, on_progress)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        place_file(tmp, target, overwrite=overwrite)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        with _EarlyFlush(part.fd) as flush:
+            _fetch_into(client, url, part.fd, on_progress, kind, from_reply, flush)
+        os.fsync(part.fd)
+        part.publish(target, overwrite=overwrite)
+    except OSError as exc:
+        # A full disk, a file-size limit, a quota: the documented local-fault error
+        # naming the result's path, not a traceback.
         raise local_error(exc, target) from None
+    finally:
+        part.discard()
     return target
 
 
+class _EarlyFlush:
+    """Writes a download to disk while it is still arriving, so the fsync before
+    the rename (a result must survive a power cut) only has the last blocks left:
+    on loopback that fsync was a third of the download's time."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._asked = 0  # bytes written when a flush was last asked for
+        self._wake = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="yce-flush", daemon=True)
+        self._thread.start()
+
+    def wrote(self, done: int) -> None:
+        if done < self._asked:  # the download started over
+            self._asked = done
+        elif done - self._asked >= EARLY_FLUSH_BYTES:
+            self._asked = done
+            self._wake.set()
+
+    def _run(self) -> None:
+        sync = getattr(os, "fdatasync", os.fsync)
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._done:
+                return
+            # An error here shows again in the final fsync, which reports it.
+            with contextlib.suppress(OSError):
+                sync(self._fd)
+
+    def __enter__(self) -> _EarlyFlush:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done = True
+        self._wake.set()
+        self._thread.join()
+
+
+class _PartFile:
+    """A hidden temporary file beside the target, locked while this process writes
+    it: the cleanup of a later run (remove_stale_parts) skips a part whose writer
+    still holds it, and removes one whose writer was killed."""
+
+    def __init__(self, target: Path) -> None:
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        while True:
+            path = target.parent / f".{target.name}.{secrets.token_hex(4)}{PART_SUFFIX}"
+            try:
+                self.fd: int | None = os.open(path, flags, 0o600)
+                break
+            except FileExistsError:
+                continue
+        self.path = path
+        if fcntl is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def publish(self, target: Path, *, overwrite: bool) -> None:
+        os.chmod(self.path, 0o666 & ~_umask())
+        if fcntl is None and self.fd is not None:
+            os.close(self.fd)  # Windows cannot rename a file that is open
+            self.fd = None
+        place_file(self.path, target, overwrite=overwrite)
+
+    def discard(self) -> None:
+        """Remove what is left (nothing, once published); unlink before closing, so
+        the lock is held until the name is gone."""
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def remove_stale_parts(target: Path) -> list[Path]:
+    """Remove the part files of `target` that a killed run left behind; returns them."""
+    prefix = f".{target.name}."
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(PART_SUFFIX)):
+                continue
+            # The random middle of our part names (and of tempfile's): nothing else.
+            if not re.fullmatch(r"[a-z0-9_]{8}", name[len(prefix) : -len(PART_SUFFIX)]):
+                continue
+            path = Path(entry.path)
+            if _remove_if_abandoned(path):
+                removed.append(path)
+    return removed
+
+
+def _remove_if_abandoned(path: Path) -> bool:
+    if fcntl is None:
+        try:
+            path.unlink()  # refused while another process has it open
+            return True
+        except OSError:
+            return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False  # its writer is alive
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+_umask_value: int | None = None
+_umask_lock = threading.Lock()
+
+
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process umask, read once: reading it means setting it, which is not safe
+    while worker threads create files."""
+    global _umask_value
+    with _umask_lock:
+        if _umask_value is None:
+            _umask_value = os.umask(0o022)
+            os.umask(_umask_value)
+        return _umask_value
 
 
-def _fetch_into(client: Client, url: str, out: BinaryIO, on_progress: Progress | None) -> None:
-    import requests
-    import urllib3
+class _Throttled:
+    def __init__(self, callback: Progress | None) -> None:
+        self.callback = callback
+        self.last = 0.0
 
-    done = 0
+    def __call__(self, done: int, total: int | None, *, final: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if final or now - self.last >= PROGRESS_INTERVAL:
+            self.last = now
+            self.callback(done, total)
+
+
+def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
+    """(first, last, size or None) of a `Content-Range: bytes first-last/size`."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", value or "")
+    if not match:
+        return None
+    first, last = int(match[1]), int(match[2])
+    size = None if match[3] == "*" else int(match[3])
+    if last < first or (size is not None and last >= size):
+        return None
+    return first, last, size
+
+
+def _restart(fd: int) -> int:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return 0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view) :]
+
+
+def _fetch_into(
+    client: Client,
+    url: str,
+    fd: int,
+    on_progress: Progress | None,
+    kind: str | None,
+    from_reply: bool,
+    flush: _EarlyFlush,
+) -> None:
+    progress = _Throttled(on_progress)
+    done = 0  # bytes of the file on disk
     total: int | None = None
+    head = b""  # the file's first HEAD_BYTES, for the kind check
     attempt = 0
     while True:
-        headers = {"Range": f"bytes={done}-"} if done else {}
+        headers = {"Accept-Encoding": "identity"}  # the bytes as stored, resumable
+        if done:
+            headers["Range"] = f"bytes={done}-"
         try:
-            resp = client.storage("GET", url, headers=headers, stream=True)
+            resp, exchange = _open(client, url, headers, from_reply)
         except NetworkError as exc:
             attempt = _next_attempt(client, attempt, f"download: {exc.message}")
             continue
-        with contextlib.closing(resp):
-            if resp.status_code >= 500:
-                attempt = _next_attempt(client, attempt, f"download: HTTP {resp.status_code}")
+        with exchange, contextlib.closing(resp):
+            status = resp.status_code
+            if status >= 500:
+                attempt = _next_attempt(client, attempt, f"download: HTTP {status}")
                 continue
-            if resp.status_code >= 400:
+            if status == 416 and done:
+                # What we have no longer fits what the server has: start over.
+                done, head = _restart(fd), b""
+                attempt = _next_attempt(client, attempt, "download: the server refused to resume")
+                continue
+            if status >= 400 or status not in (200, 206):
                 raise ApiError(
-                    f"download failed: storage answered HTTP {resp.status_code}",
-                    http_status=resp.status_code,
+                    f"download failed: storage answered HTTP {status}",
+                    http_status=status,
                     hint="Result URLs expire about 2 hours after the task finished (003:368); "
                     "use the result's dst_id (id:<dst_id>) as input to another task instead.",
                 )
-            if done and resp.status_code != 206:
-                # The server ignored Range: start over rather than append a second copy.
-                out.seek(0)
-                out.truncate()
-                done = 0
-            length = resp.headers.get("Content-Length")
-            if length is not None and length.isdigit():
-                total = done + int(length)
+            if status == 206:
+                span = _content_range(resp.headers.get("Content-Range"))
+                if span is None or span[0] != done:
+                    # Not the range asked for: appending it would corrupt the file.
+                    done, head = _restart(fd), b""
+                    if span is None or span[0] != 0:
+                        attempt = _next_attempt(
+                            client, attempt, "download: the server sent a range not asked for"
+                        )
+                        continue
+                first, last, total = span
+                expected: int | None = last - first + 1
+            else:
+                if done:  # the server ignored Range and sends the whole file again
+                    done, head = _restart(fd), b""
+                length = (resp.headers.get("Content-Length") or "").strip()
+                expected = total = int(length) if length.isdigit() else None
+            encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
+            decode = encoding not in ("", "identity")
+            if decode:
+                # Sent encoded although we asked for identity: lengths and ranges
+                # count encoded bytes, so neither checks nor resumes what we write.
+                expected = total = None
+            received = 0
+            read = resp.raw.read
             try:
-                # Reading the raw stream in large blocks runs at ~2x iter_content's
-                # speed on loopback (iter_content adds a generator layer per chunk).
-                while chunk := resp.raw.read(BLOCK_SIZE, decode_content=True):
-                    out.write(chunk)
+                while chunk := read(BLOCK_SIZE, decode_content=decode):
+                    if done < HEAD_BYTES:
+                        head += chunk[: HEAD_BYTES - done]
+                        if kind and len(head) >= HEAD_BYTES:
+                            _check_kind(kind, head, url, resp)
+                    _write_all(fd, chunk)
                     done += len(chunk)
-                    if on_progress:
-                        on_progress(done, total)
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError):
+                    received += len(chunk)
+                    exchange.moved(received)
+                    flush.wrote(done)
+                    progress(done, total)
+            except network_errors() as exc:
                 # Only network errors are retried; a local write error (disk full)
                 # propagates, since retrying cannot help.
-                attempt = _next_attempt(client, attempt, "download: connection dropped")
+                if decode:
+                    done, head = _restart(fd), b""
+                why = client.network_error(exc, exchange).message
+                attempt = _next_attempt(client, attempt, f"download: {why}")
                 continue
-        if total is not None and done != total:
+        if (expected is not None and received != expected) or (total is not None and done != total):
             attempt = _next_attempt(client, attempt, f"download: got {done} of {total} bytes")
             continue
+        break
+    if done == 0:
+        raise ApiError(f"the result at {redact_url(url)} is empty")
+    if kind and len(head) < HEAD_BYTES:
+        _check_kind(kind, head, url, resp)
+    progress(done, total, final=True)
+
+
+def _check_kind(kind: str, head: bytes, url: str, resp: Any) -> None:
+    if result_matches(kind, head):
         return
+    ctype = resp.headers.get("Content-Type")
+    raise ApiError(
+        f"the result at {redact_url(url)} is not {KIND_NAMES.get(kind, kind)}: it starts "
+        f"with {_describe_head(head)}" + (f" (Content-Type: {ctype})" if ctype else "")
+    )
+
+
+def _open(client: Client, url: str, headers: dict[str, str], from_reply: bool):
+    """GET `url`, following redirects (each hop checked like the first, with no
+    credential); returns the response that is not a redirect and its exchange."""
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        exchange = client.exchange(transfer=True)
+        try:
+            resp = client.storage(
+                "GET", current, exchange=exchange, headers=headers, from_reply=from_reply
+            )
+        except BaseException:
+            exchange.finish()
+            raise
+        if resp.status_code not in REDIRECTS:
+            return resp, exchange
+        location = resp.headers.get("Location")
+        resp.close()
+        exchange.finish()
+        if not location:
+            raise ApiError(
+                f"download of {redact_url(url)}: storage answered HTTP {resp.status_code}, "
+                "a redirect, without saying where to"
+            )
+        following = urljoin(current, location)
+        if urlsplit(current).scheme == "https" and urlsplit(following).scheme != "https":
+            raise UnsafeUrl(
+                f"download of {redact_url(url)}: refusing the redirect from https to "
+                f"{redact_url(following)}"
+            )
+        current = following
+    raise ApiError(
+        f"download of {redact_url(url)}: more than {MAX_REDIRECTS} redirects "
+        f"(the last to {redact_url(current)})"
+    )
 
 
 def _next_attempt(client: Client, attempt: int, why: str) -> int:
     if attempt + 1 >= client.retry.attempts:
         raise NetworkError(f"{why} (gave up after {attempt + 1} tries)")
-    client.sleep(client.retry.backoff(attempt))
+    client.wait(f"{why}, retrying", client.retry.backoff(attempt))
     return attempt + 1
 
 

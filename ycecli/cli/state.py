@@ -12,6 +12,8 @@ from typing import Any
 
 from ycecli.cli.output import Reporter
 
+LONG_WAIT = 5.0  # seconds; shorter retries pass unannounced
+
 
 @dataclass
 class State:
@@ -55,7 +57,7 @@ class State:
         """The API session, built on first use (commands that never call the API,
         like --help, never import requests)."""
         if self._yce is None:
-            from ycecli.api import Yce
+            Yce = _announcing_yce(self.announce_wait)
 
             if self.sandbox:
                 from ycecli.config import Profile
@@ -79,6 +81,11 @@ class State:
                 self._yce = Yce(self.profile, paths=self.paths())
         return self._yce
 
+    def announce_wait(self, why: str, seconds: float) -> None:
+        """A long silent pause looks like a hang: say what yce waits for."""
+        if seconds > LONG_WAIT:
+            self.reporter.note(f"waiting {seconds:.0f} s: {why}")
+
     def close(self) -> None:
         self.reporter.stop()
         if self._yce is not None:
@@ -87,3 +94,19 @@ class State:
             self._sandbox.stop()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _announcing_yce(on_wait):
+    """Yce whose HTTP client reports its waits to `on_wait`. The hook goes on when
+    the client is first used, so commands that never call the API (task list) never
+    import requests."""
+    from ycecli.api import Yce
+
+    class AnnouncingYce(Yce):
+        @property
+        def client(self):
+            client = super().client
+            client.on_wait = on_wait
+            return client
+
+    return AnnouncingYce
