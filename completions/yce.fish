@@ -709,7 +709,7 @@ complete -c yce -n '__yce_at "makeup-transfer"' -s h -l help -d 'Show this messa
 complete -c yce -n '__yce_arg "makeup-transfer" 1+' -F
 complete -c yce -n '__yce_at "face-swap"' -l ref -r -F -d 'Photo of the face to put in'
 complete -c yce -n '__yce_at "face-swap"' -l map -x -d 'Swap face FACE of the target'
-complete -c yce -n '__yce_at "face-swap"' -l detect-only -d 'Only detect and list the faces of the target'
+complete -c yce -n '__yce_at "face-swap"' -l detect-only -d 'Only detect the faces of the target and write it with each face fra...'
 complete -c yce -n '__yce_at "face-swap"' -l no-detect-only -d 'not --detect-only'
 complete -c yce -n '__yce_at "face-swap"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "face-swap"' -l overwrite -d 'Replace output files that already exist'

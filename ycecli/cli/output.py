@@ -200,14 +200,16 @@ class Reporter:
             for path in result.files:
                 self.out(path)
         if result.status == "success":
+            # Paths first, each on its own line: a picture to open (faces, a contact
+            # sheet) is the first line, not the last of a long table.
+            for path in result.files:
+                self.out(path)
             rows = result.extra.get("table") or []
             if rows:
                 width = max(len(str(k)) for k, _ in rows)
                 for key, value in rows:
                     self.out(f"{str(key).ljust(width)}  {value}")
             if result.files:
-                for path in result.files:
-                    self.out(path)
                 if not (self.fancy and sys.stdout.isatty()):
                     # Said for whoever reads stderr apart from stdout; on one terminal
                     # the paths just printed say it already.
