@@ -7,7 +7,7 @@
 _yce_commands() {  # the subcommands of command path $1, in REPLY
     case $1 in
         '') REPLY='enhance bg-remove colorize color-correct lighting generate extend replace bg-change bg-blur obj-remove hair-color hair-style hair-ext hair-bang hair-volume hair-curl makeup-transfer face-swap headshot avatar studio clothes fabric skin-analysis face-analyze image-to-video video-enhance video-face-swap video-style ring-vto earring-vto styles units task profile auth sandbox completion' ;;
-        'styles') REPLY='groups list' ;;
+        'styles') REPLY='groups list show' ;;
         'units') REPLY='history' ;;
         'task') REPLY='list status wait resume' ;;
         'profile') REPLY='add list show use remove' ;;
@@ -55,7 +55,8 @@ _yce_options() {  # the options of command path $1, in REPLY
         'earring-vto') REPLY='--selfie-mask --product-mask --location --scale --right-ear --left-ear --occlusion --shadow --ambient-light --anchor --output -o --overwrite --timeout --dry-run --recursive -r --from-file --shard --max-tasks --fail-fast --force --retry-dropped -h --help' ;;
         'styles') REPLY='-h --help' ;;
         'styles groups') REPLY='--page-size --starting-token --all -h --help' ;;
-        'styles list') REPLY='--group --category --page-size --starting-token --all -h --help' ;;
+        'styles list') REPLY='--group --category --page-size --starting-token --all --sheet --overwrite -h --help' ;;
+        'styles show') REPLY='-o --output --overwrite -h --help' ;;
         'units') REPLY='-h --help' ;;
         'units history') REPLY='--page-size --starting-token --all -h --help' ;;
         'task') REPLY='-h --help' ;;
@@ -117,7 +118,8 @@ _yce_takes_value() {  # whether option $2 of command path $1 takes a value
         'ring-vto:--hand-mask'|'ring-vto:--product-mask'|'ring-vto:--finger'|'ring-vto:--location'|'ring-vto:--shadow'|'ring-vto:--ambient-light'|'ring-vto:--anchor'|'ring-vto:--output'|'ring-vto:-o'|'ring-vto:--timeout'|'ring-vto:--from-file'|'ring-vto:--shard'|'ring-vto:--max-tasks') return 0 ;;
         'earring-vto:--selfie-mask'|'earring-vto:--product-mask'|'earring-vto:--location'|'earring-vto:--scale'|'earring-vto:--occlusion'|'earring-vto:--shadow'|'earring-vto:--ambient-light'|'earring-vto:--anchor'|'earring-vto:--output'|'earring-vto:-o'|'earring-vto:--timeout'|'earring-vto:--from-file'|'earring-vto:--shard'|'earring-vto:--max-tasks') return 0 ;;
         'styles groups:--page-size'|'styles groups:--starting-token') return 0 ;;
-        'styles list:--group'|'styles list:--category'|'styles list:--page-size'|'styles list:--starting-token') return 0 ;;
+        'styles list:--group'|'styles list:--category'|'styles list:--page-size'|'styles list:--starting-token'|'styles list:--sheet') return 0 ;;
+        'styles show:-o'|'styles show:--output') return 0 ;;
         'units history:--page-size'|'units history:--starting-token') return 0 ;;
         'task list:--limit'|'task list:-n') return 0 ;;
         'task wait:--output'|'task wait:-o'|'task wait:--timeout') return 0 ;;
@@ -192,6 +194,7 @@ _yce_values() {  # complete the value of option $2 (or argument #N) of path $1
         'earring-vto:--occlusion') _yce_words 'auto' 'occluded' 'none' '0' '1' '2' ;;
         'styles groups:#1') _yce_words 'generate' 'hair-style' 'hair-ext' 'hair-bang' 'hair-volume' 'hair-curl' 'headshot' 'avatar' 'studio' 'clothes' 'fabric' 'image-to-video' 'video-style' ;;
         'styles list:#1') _yce_words 'generate' 'hair-style' 'hair-ext' 'hair-bang' 'hair-volume' 'hair-curl' 'headshot' 'avatar' 'studio' 'clothes' 'fabric' 'image-to-video' 'video-style' ;;
+        'styles show:-o'|'styles show:--output') _yce_files ;;
         'task status:#1') _yce_words 'enhance' 'bg-remove' 'colorize' 'color-correct' 'lighting' 'generate' 'extend' 'replace' 'bg-change' 'bg-blur' 'obj-remove' 'hair-color' 'hair-style' 'hair-ext' 'hair-bang' 'hair-volume' 'hair-curl' 'makeup-transfer' 'face-swap' 'headshot' 'avatar' 'studio' 'clothes' 'fabric' 'skin-analysis' 'face-analyze' 'image-to-video' 'video-enhance' 'video-face-swap' 'video-style' 'ring-vto' 'earring-vto' ;;
         'task wait:--output'|'task wait:-o') _yce_files ;;
         'task wait:#1') _yce_words 'enhance' 'bg-remove' 'colorize' 'color-correct' 'lighting' 'generate' 'extend' 'replace' 'bg-change' 'bg-blur' 'obj-remove' 'hair-color' 'hair-style' 'hair-ext' 'hair-bang' 'hair-volume' 'hair-curl' 'makeup-transfer' 'face-swap' 'headshot' 'avatar' 'studio' 'clothes' 'fabric' 'skin-analysis' 'face-analyze' 'image-to-video' 'video-enhance' 'video-face-swap' 'video-style' 'ring-vto' 'earring-vto' ;;

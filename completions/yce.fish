@@ -8,7 +8,7 @@ function __yce_commands --description 'The subcommands of a yce command path'
         case ''
             printf '%s\n' enhance bg-remove colorize color-correct lighting generate extend replace bg-change bg-blur obj-remove hair-color hair-style hair-ext hair-bang hair-volume hair-curl makeup-transfer face-swap headshot avatar studio clothes fabric skin-analysis face-analyze image-to-video video-enhance video-face-swap video-style ring-vto earring-vto styles units task profile auth sandbox completion
         case 'styles'
-            printf '%s\n' groups list
+            printf '%s\n' groups list show
         case 'units'
             printf '%s\n' history
         case 'task'
@@ -314,6 +314,9 @@ set -g __yce_value_options \
     'styles list:--category' \
     'styles list:--page-size' \
     'styles list:--starting-token' \
+    'styles list:--sheet' \
+    'styles show:-o' \
+    'styles show:--output' \
     'units history:--page-size' \
     'units history:--starting-token' \
     'task list:--limit' \
@@ -709,7 +712,7 @@ complete -c yce -n '__yce_at "makeup-transfer"' -s h -l help -d 'Show this messa
 complete -c yce -n '__yce_arg "makeup-transfer" 1+' -F
 complete -c yce -n '__yce_at "face-swap"' -l ref -r -F -d 'Photo of the face to put in'
 complete -c yce -n '__yce_at "face-swap"' -l map -x -d 'Swap face FACE of the target'
-complete -c yce -n '__yce_at "face-swap"' -l detect-only -d 'Only detect and list the faces of the target'
+complete -c yce -n '__yce_at "face-swap"' -l detect-only -d 'Only detect the faces of the target and write it with each face fra...'
 complete -c yce -n '__yce_at "face-swap"' -l no-detect-only -d 'not --detect-only'
 complete -c yce -n '__yce_at "face-swap"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "face-swap"' -l overwrite -d 'Replace output files that already exist'
@@ -948,6 +951,7 @@ complete -c yce -n '__yce_arg "earring-vto" 2+' -F
 complete -c yce -n '__yce_at "styles"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_arg "styles" 1' -a 'groups' -d 'List a feature\'s style groups.'
 complete -c yce -n '__yce_arg "styles" 1' -a 'list' -d 'List styles: of one group (paged), or by category.'
+complete -c yce -n '__yce_arg "styles" 1' -a 'show' -d 'Show one style'
 complete -c yce -n '__yce_at "styles groups"' -l page-size -x -d 'Items per page'
 complete -c yce -n '__yce_at "styles groups"' -l starting-token -x -d 'next_token from a previous page'
 complete -c yce -n '__yce_at "styles groups"' -l all -d 'Follow next_token to the end'
@@ -958,8 +962,13 @@ complete -c yce -n '__yce_at "styles list"' -l category -x -d 'Category id'
 complete -c yce -n '__yce_at "styles list"' -l page-size -x -d 'Items per page'
 complete -c yce -n '__yce_at "styles list"' -l starting-token -x -d 'next_token from a previous page'
 complete -c yce -n '__yce_at "styles list"' -l all -d 'Follow next_token to the end'
+complete -c yce -n '__yce_at "styles list"' -l sheet -x -d 'Write a contact sheet of the styles'
+complete -c yce -n '__yce_at "styles list"' -l overwrite -d 'Replace the picture if it exists'
 complete -c yce -n '__yce_at "styles list"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_arg "styles list" 1' -a '(printf \'%s\\n\' \'generate\' \'hair-style\' \'hair-ext\' \'hair-bang\' \'hair-volume\' \'hair-curl\' \'headshot\' \'avatar\' \'studio\' \'clothes\' \'fabric\' \'image-to-video\' \'video-style\')'
+complete -c yce -n '__yce_at "styles show"' -s o -l output -r -F -d 'Where to write the style\'s picture'
+complete -c yce -n '__yce_at "styles show"' -l overwrite -d 'Replace the picture if it exists'
+complete -c yce -n '__yce_at "styles show"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_at "units"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_arg "units" 1' -a 'history' -d 'List unit charges and top-ups, newest first.'
 complete -c yce -n '__yce_at "units history"' -l page-size -x -d 'Entries per page'

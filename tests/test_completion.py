@@ -87,7 +87,7 @@ def test_bash_completes_commands_options_and_choices():
         "wrinkle,pore"
     ]
     assert "hd_redness" in bash_complete("yce", "skin-analysis", "--concern", "hd_")
-    assert bash_complete("yce", "styles", "") == ["groups", "list"]
+    assert bash_complete("yce", "styles", "") == ["groups", "list", "show"]
     assert "hair-color" not in bash_complete("yce", "styles", "list", "h")
     assert "hair-style" in bash_complete("yce", "styles", "list", "h")
     assert bash_complete("yce", "completion", "install", "") == ["bash", "zsh", "fish"]

@@ -274,7 +274,8 @@ def test_hd_run_with_overlays_from_the_cli(sandbox_env, tmp_path):
     with Image.open(overlays / "hd_pore_forehead_overlay.png") as img:
         assert img.size == (1080, 1440)
     # every file written is listed on stdout, paths as -o gave them
-    assert "out/face_skin-analysis/overlays/contact_sheet.png" in result.stdout.splitlines()
+    # The contact sheet, the picture to open, is the first line.
+    assert result.stdout.splitlines()[0] == "out/face_skin-analysis/overlays/contact_sheet.png"
     assert "out/face_skin-analysis.zip" in result.stdout.splitlines()
 
 

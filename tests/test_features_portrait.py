@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from tests.conftest import make_image, profile_for, run_cli
-from ycecli import hooks
 from ycecli.api import Yce
 from ycecli.errors import InvalidInput, TaskFailed
 from ycecli.features import get_feature
@@ -352,18 +351,76 @@ def test_a_failed_detection_stops_before_the_swap(sandbox, paths, photos, tmp_pa
     assert sandbox.charges() == []
 
 
-def test_detect_only_lists_the_faces_and_runs_no_swap(sandbox_env, photos):
+def near(pixel, colour, tolerance=60):
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=False))
+
+
+def test_detect_only_draws_the_faces_numbered_as_map_takes_them(sandbox_env, photos):
+    from ycecli.pictures import MARKERS
+
     result = run_cli("face-swap", str(photos["wide"]), "--ref", str(photos["ref"]), "--detect-only")
     assert result.code == 0, result.stderr
     listing = "face 0: box 37,25,50,50; face 1: box 162,25,50,50"
     assert listing in result.stderr
-    if hasattr(hooks, "SkipTask"):
-        # With the core's SkipTask, the faces are the command's result on stdout.
-        assert result.stdout.splitlines() == ["face 0  37,25,50,50", "face 1  162,25,50,50"]
+    picture = Path("wide_faces.jpg").absolute()
+    # The picture's path first, on its own line, then the faces' boxes.
+    assert result.stdout.splitlines() == [
+        str(picture),
+        "face 0  37,25,50,50",
+        "face 1  162,25,50,50",
+    ]
     assert len(tasks_of(sandbox_env, "face-swap/pre-process")) == 1
     assert tasks_of(sandbox_env, "face-swap") == []
     assert len(sandbox_env.upload_log) == 1  # the reference is not needed, so not sent
     assert not Path("wide_face-swap.jpg").exists()
+
+    with Image.open(picture) as img:
+        img = img.convert("RGB")
+        scale = 1200 / 250  # drawn large enough to read, the photo's shape kept
+        assert img.width == 1200 and img.height > 100 * scale
+        for index, (x, y) in enumerate([(37, 25), (162, 25)]):
+            left, top = round(x * scale), round(y * scale)
+            # Each face framed in its own colour, its number on a tag of that colour
+            # just above the frame.
+            assert near(img.getpixel((left + 1, top + 120)), MARKERS[index])
+            tag = [img.getpixel((left + dx, top - 6)) for dx in range(2, 40)]
+            assert sum(near(p, MARKERS[index]) for p in tag) > 20
+            # ... with white digits on it.
+            digits = [
+                img.getpixel((left + dx, top - dy)) for dx in range(4, 40) for dy in range(8, 40)
+            ]
+            assert any(min(p) > 200 for p in digits)
+        # Below the photo, the reference (make_image paints it 120,30,200), labelled.
+        below = img.crop((0, round(100 * scale), img.width, img.height))
+        grid = [(x, y) for x in range(0, below.width, 4) for y in range(0, below.height, 4)]
+        assert any(near(below.getpixel(xy), (120, 30, 200), 30) for xy in grid)
+
+
+def test_detect_only_ignores_the_swap_output_but_keeps_its_own_picture(sandbox_env, photos):
+    Path("face_face-swap.jpg").write_bytes(b"an earlier swap")
+    result = run_cli("face-swap", str(photos["face"]), "--detect-only")
+    assert result.code == 0, result.stderr  # the swap's file is not written: no refusal
+    assert Path("face_face-swap.jpg").read_bytes() == b"an earlier swap"
+    picture = Path("face_faces.jpg").absolute()
+    assert result.stdout.splitlines()[0] == str(picture)
+    with Image.open(picture) as img:
+        assert img.size[0] == 1200
+
+    # The numbered picture is a file it does write: replaced only when asked.
+    again = run_cli("face-swap", str(photos["face"]), "--detect-only")
+    assert again.code == 4 and f"{picture} already exists" in again.stderr
+    assert len(tasks_of(sandbox_env, "face-swap/pre-process")) == 1  # refused before any task
+    again = run_cli("face-swap", str(photos["face"]), "--detect-only", "--overwrite")
+    assert again.code == 0, again.stderr
+    assert again.stdout.splitlines()[0] == str(picture)
+
+
+def test_detect_only_writes_its_picture_where_o_says(sandbox_env, photos, tmp_path):
+    target = tmp_path / "numbered.png"
+    result = run_cli("face-swap", str(photos["wide"]), "--detect-only", "-o", str(target))
+    assert result.code == 0, result.stderr
+    with Image.open(target) as img:
+        assert img.format == "PNG" and img.width == 1200
 
 
 def test_headshot_writes_one_file_per_generated_image(sandbox, paths, photos, tmp_path):

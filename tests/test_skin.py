@@ -418,6 +418,69 @@ def test_overlays_one_per_mask_plus_a_contact_sheet(tmp_path, preset):
         assert sheet.width >= 256 and sheet.height >= 256
 
 
+def test_contact_sheet_starts_with_the_photo_and_reads_at_a_glance(tmp_path):
+    from PIL import Image
+
+    from ycecli.skin import THUMB_SIDE, score_colour
+
+    # A photo of one flat colour, unlike anything else on the sheet.
+    photo = tmp_path / "face.jpg"
+    Image.new("RGB", (120, 160), (30, 90, 200)).save(photo)
+    zip_path = write(tmp_path / "r.zip", build_skin_zip(photo.read_bytes(), PRESETS["sd-4"]))
+    extract_zip(zip_path, tmp_path / "result")
+    rows = read_scores(tmp_path / "result")
+    written = make_overlays(photo, tmp_path / "result", rows, tmp_path / "overlays")
+    with Image.open(written[-1]) as sheet:
+        sheet = sheet.convert("RGB")
+    # Five tiles (the photo and four overlays) of THUMB_SIDE, three to a row, under a
+    # title and a legend.
+    assert 3 * THUMB_SIDE <= sheet.width < 4 * THUMB_SIDE
+    assert sheet.height > 2 * THUMB_SIDE + 100
+
+    def matching(colour, box, tolerance=12):
+        region = sheet.crop(box)
+        return sum(
+            all(
+                abs(a - b) <= tolerance
+                for a, b in zip(region.getpixel((x, y)), colour, strict=True)
+            )
+            for x in range(0, region.width, 3)
+            for y in range(0, region.height, 3)
+        )
+
+    # The photo is the first tile, whole and untinted, left of the overlays (each
+    # tints part of the photo) and under the title and legend.
+    first_tile = (0, 0, THUMB_SIDE + 30, sheet.height // 2)
+    assert matching((30, 90, 200), first_tile) >= 0.95 * (120 // 3) * (160 // 3)
+    # A legend swatch per concern, coloured by its score, near the top.
+    top = (0, 0, sheet.width, THUMB_SIDE // 2)
+    for row in rows:
+        assert matching(score_colour(row.ui_score), top, tolerance=2) > 4, row
+    # Captions in a font sized to the tiles: a line of dark text at least 14 px high.
+    dark_rows = [
+        y
+        for y in range(sheet.height)
+        if any(min(sheet.getpixel((x, y))) < 60 for x in range(0, THUMB_SIDE, 2))
+    ]
+    runs, start = [], None
+    for y in range(sheet.height + 1):
+        inside = y in dark_rows
+        if inside and start is None:
+            start = y
+        elif not inside and start is not None:
+            runs.append(y - start)
+            start = None
+    assert max(runs) >= 14
+
+
+def test_score_colours_run_from_red_to_green():
+    from ycecli.skin import score_colour
+
+    low, middle, high = score_colour(1), score_colour(50), score_colour(100)
+    assert low[0] > low[1] and high[1] > high[0]
+    assert middle[0] > 150 and middle[1] > 150
+
+
 def test_a_smaller_mask_is_stretched_to_the_photo(tmp_path):
     from PIL import Image
 

@@ -826,6 +826,7 @@ class Yce:
         except hooks.SkipTask as skip:
             result.status = "success"
             result.extra.update(skip.extra)
+            result.files.extend(skip.files)
             if job.record_id:
                 self.journal.update(job.record_id, state=jr.ABANDONED)
             self._emit(on_event, Event("done", label=job.label, status="success"))

@@ -521,7 +521,6 @@ def read_scores(path_or_dir: Path | str) -> list[ScoreRow]:
 # --- overlays ------------------------------------------------------------------------
 
 THUMB_SIDE = 256
-_PAD = 8
 # Masks without an alpha channel are read as a grey level and painted in this colour.
 _TINT = (255, 40, 120)
 
@@ -579,35 +578,33 @@ def _save_png(img, dest: Path) -> None:
         raise
 
 
-def _caption(row: ScoreRow) -> list[str]:
-    return [row.concern, f"{row.area + '   ' if row.area else ''}ui_score {row.ui_score}"]
+def _label(row: ScoreRow) -> str:
+    return row.concern if row.area is None else f"{row.concern}.{row.area}"
 
 
-def _contact_sheet(tiles: list[tuple[object, ScoreRow]]):
-    from PIL import Image, ImageDraw, ImageFont
+def score_colour(score: float) -> tuple[int, int, int]:
+    """Red for a low score through amber to green for a high one: a higher score is
+    healthier skin (003:908)."""
+    t = min(1.0, max(0.0, (float(score) - 1) / 99))
+    if t < 0.5:
+        return (220, round(60 + 300 * t), 60)
+    return (round(220 - 340 * (t - 0.5)), 210, 60)
 
-    font = ImageFont.load_default()
-    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
 
-    def text_size(text: str) -> tuple[int, int]:
-        left, top, right, bottom = probe.textbbox((0, 0), text, font=font)
-        return right - left, bottom - top
+def _contact_sheet(photo, photo_name: str, tiles: list[tuple[object, ScoreRow]]):
+    """The photo first, then each overlay captioned with its concern and score, under
+    a title and a legend of every score (coloured by how healthy it is)."""
+    from ycecli import pictures
 
-    line_height = text_size("Agj_")[1] + 4
-    text_width = max(text_size(line)[0] for _, row in tiles for line in _caption(row))
-    cell_w = max(THUMB_SIDE, text_width) + 2 * _PAD
-    cell_h = THUMB_SIDE + 2 * line_height + 2 * _PAD
-    columns = min(4, len(tiles))
-    rows = math.ceil(len(tiles) / columns)
-    sheet = Image.new("RGB", (columns * cell_w, rows * cell_h), "white")
-    draw = ImageDraw.Draw(sheet)
-    for index, (thumb, row) in enumerate(tiles):
-        x = (index % columns) * cell_w + _PAD
-        y = (index // columns) * cell_h + _PAD
-        sheet.paste(thumb, (x + (cell_w - 2 * _PAD - thumb.width) // 2, y))
-        for number, line in enumerate(_caption(row)):
-            draw.text((x, y + THUMB_SIDE + 2 + number * line_height), line, fill="black", font=font)
-    return sheet
+    cells = [pictures.Tile(photo, ["original", photo_name])]
+    cells += [pictures.Tile(img, [_label(row), f"score {row.ui_score}"]) for img, row in tiles]
+    legend = [(score_colour(row.ui_score), f"{_label(row)} {row.ui_score}") for _, row in tiles]
+    return pictures.contact_sheet(
+        cells,
+        side=THUMB_SIDE,
+        title=f"{photo_name}: skin scores, 1 to 100, higher is healthier",
+        legend=legend,
+    )
 
 
 def make_overlays(
@@ -649,6 +646,8 @@ def make_overlays(
             f"{SCORE_FILE} and the *_output.png masks.",
         )
     sheet_path = out_dir / "contact_sheet.png"
-    _save_png(_contact_sheet(tiles), sheet_path)
+    original = upright.convert("RGB")
+    original.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    _save_png(_contact_sheet(original, source_image.name, tiles), sheet_path)
     written.append(sheet_path)
     return written

@@ -130,7 +130,7 @@ def install(
 
 @app.command("words", hidden=True)
 def words(
-    kind: Annotated[str, typer.Argument(help="profiles or styles.")],
+    kind: Annotated[str, typer.Argument(help="profiles, styles or style-names.")],
     feature: Annotated[str | None, typer.Argument(help="Feature command (styles).")] = None,
 ) -> None:
     """Candidates the completion scripts ask for, one per line: profile names from the
@@ -171,4 +171,20 @@ def _words(kind: str, feature: str | None) -> list[str]:
                 continue
             ids.update(int(k) for k in json.loads(path.read_text(encoding="utf-8")))
         return [str(i) for i in sorted(ids)]
+    if kind == "style-names" and feature:
+        # zsh's _describe form, ID:NAME, with the names style sheets wrote beside
+        # the style cache (<account>-<slug>.names.json); an id without one stands alone.
+        import json
+
+        from ycecli.features import get_feature
+
+        slug = get_feature(feature).slug.replace("/", "_")
+        names: dict[str, str] = {}
+        for path in sorted((paths.cache_dir / "styles").glob(f"*-{slug}.names.json")):
+            names.update(json.loads(path.read_text(encoding="utf-8")))
+        ids = _words("styles", feature)
+        return [
+            f"{i}:{names[i].replace(':', chr(92) + ':')}" if names.get(i) else i
+            for i in sorted(set(ids) | set(names), key=int)
+        ]
     return []

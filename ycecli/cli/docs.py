@@ -524,9 +524,11 @@ def zsh_script(root: Node) -> str:
         "}",
         "",
         "_yce_style_ids() {",
+        "    # ID:NAME lines (names from style sheets already drawn), shown as the id",
+        "    # with its name beside it.",
         "    local -a ids",
-        '    ids=(${(f)"$(_call_program styles yce completion words styles $1 2>/dev/null)"})',
-        "    _wanted styles expl 'style id' compadd -a ids",
+        '    ids=(${(f)"$(_call_program styles yce completion words style-names $1 2>/dev/null)"})',
+        "    _describe -t styles 'style id' ids",
         "}",
         "",
     ]

@@ -136,8 +136,11 @@ def make_command(feature: Feature):
             return
         started = time.monotonic()
         yce = state.yce()
-        if len(texts) > 1:
-            state.reporter.start_batch(len(texts), budget=lambda: yce.client.budget.remaining())
+        budget = yce.client.budget
+        state.reporter.expect(texts, budget=budget.remaining)
+        # Waits outside the scheduler's own (a 429's back-off, a budget spent by other
+        # processes) would otherwise pass in silence.
+        yce.client.on_wait = budget.on_wait = state.reporter.on_wait
         results = yce.run(
             feature,
             texts,

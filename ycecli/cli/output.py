@@ -40,7 +40,7 @@ def terminal_safe(text: object) -> str:
     return _UNSAFE.sub(_escape, str(text))
 
 
-def _human_bytes(n: int | None) -> str:
+def human_bytes(n: int | None) -> str:
     if n is None:
         return "?"
     value = float(n)
@@ -53,16 +53,22 @@ def _human_bytes(n: int | None) -> str:
 
 class Reporter:
     def __init__(
-        self, *, json_mode: bool = False, quiet: bool = False, progress: bool | None = None
+        self,
+        *,
+        json_mode: bool = False,
+        quiet: bool = False,
+        progress: bool | None = None,
+        console=None,
     ) -> None:
         self.json_mode = json_mode
         self.quiet = quiet
         if progress is None:
             progress = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
         self.fancy = progress and not quiet
-        self._progress = None
-        self._rows: dict[str, Any] = {}
+        self._console = console  # tests pass a recording one; else stderr's
+        self._view = None
         self._phase: dict[str, str] = {}
+        self._batch_size = 0
 
     # -- plain lines --------------------------------------------------------------
 
@@ -70,8 +76,8 @@ class Reporter:
         if self.quiet:
             return
         message = terminal_safe(message)
-        if self._progress is not None:
-            self._progress.console.print(message, markup=False, highlight=False)
+        if self._view is not None and self._view.active:
+            self._view.print(message)
         else:
             print(message, file=sys.stderr, flush=True)
 
@@ -83,11 +89,17 @@ class Reporter:
 
     def data(self, obj: Any) -> None:
         """One machine-readable object on stdout."""
-        sys.stdout.write(json.dumps(obj, default=str) + "\n")
-        sys.stdout.flush()
+        self._stdout(json.dumps(obj, default=str))
 
     def out(self, text: str) -> None:
-        sys.stdout.write(terminal_safe(text) + "\n")
+        self._stdout(terminal_safe(text))
+
+    def _stdout(self, line: str) -> None:
+        if self._view is not None and self._view.active and sys.stdout.isatty():
+            # The same terminal as the display: printed above it, not through it.
+            self._view.print(line)
+            return
+        sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
     # -- task progress ----------------------------------------------------------
@@ -100,19 +112,26 @@ class Reporter:
         else:
             self._plain(event)
 
+    def on_wait(self, why: str, seconds: float) -> None:
+        """The client or the shared budget holds every request for `seconds`."""
+        from ycecli.api import Event
+
+        self.on_event(Event("wait", label="yce", message=why, seconds=seconds))
+
     def _plain(self, event) -> None:
         label = event.label
         kind = event.kind
         key = f"{label}:{kind}:{event.message or ''}"
         if kind == "upload" and event.done == 0:
-            self.note(f"{label}: uploading {_human_bytes(event.total)}")
+            self.note(f"{label}: uploading {human_bytes(event.total)}")
         elif kind == "submitted":
             self.note(f"{label}: task {event.task_id} submitted")
         elif kind == "status":
             if self._phase.get(label) != event.status:
                 self._phase[label] = event.status
                 if event.status == "running":
-                    self.note(f"{label}: running")
+                    expected = f" (expected ~{event.expected:.0f} s)" if event.expected else ""
+                    self.note(f"{label}: running{expected}")
                 else:
                     self.note(f"{label}: {event.status} after {event.elapsed:.1f} s")
         elif kind == "download" and event.done == 0 and key not in self._phase:
@@ -121,107 +140,48 @@ class Reporter:
         elif kind == "wait":
             self.note(f"{label}: {event.message}")
 
-    def _ensure_progress(self):
-        if self._progress is None:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TransferSpeedColumn,
-            )
+    def _live(self):
+        if self._view is None:
+            from ycecli.cli.progress import LiveView
 
-            self._progress = Progress(
-                # File names are not Rich markup: "[/x]" in one must not raise.
-                TextColumn("{task.description}", markup=False),
-                BarColumn(),
-                DownloadColumn(),
-                TransferSpeedColumn(),
-                TimeElapsedColumn(),
-                transient=False,
+            if self._console is None:
+                from rich.console import Console
+
                 # Rich's default console is stdout, which holds only results.
-                console=Console(stderr=True),
-            )
-            self._progress.start()
-        return self._progress
+                self._console = Console(stderr=True)
+            self._view = LiveView(self._console)
+        if not self._view.active:
+            self._view.start()
+        return self._view
 
     def _fancy(self, event) -> None:
-        """One line per input; each phase (upload, task, download) gets a fresh row so
-        its bar and byte counts describe that phase only."""
-        progress = self._ensure_progress()
-        label = event.label
-        shown = terminal_safe(label)
-        phase = {"submitted": "task", "status": "task", "done": "download"}.get(
-            event.kind, event.kind
-        )
-        current = self._rows.get(label)
-        if event.kind == "wait":
-            progress.console.print(
-                terminal_safe(f"{label}: {event.message}"), markup=False, highlight=False
-            )
+        view = self._live()
+        if event.kind == "wait" and not event.seconds:
+            # Waits with no known end (another process, a resumed task) are news
+            # worth a line of their own.
+            view.print(terminal_safe(f"{event.label}: {event.message}"))
             return
-        if current is None or current[0] != phase:
-            if current is not None:
-                progress.remove_task(current[1])
-            total = event.total if phase != "task" else None
-            row = progress.add_task(f"{shown}: {phase}", total=total)
-            self._rows[label] = (phase, row)
-        row = self._rows[label][1]
-        if event.kind in ("upload", "download"):
-            progress.update(row, completed=event.done or 0, total=event.total)
-        elif event.kind == "submitted":
-            progress.update(row, description=f"{shown}: submitted")
-        elif event.kind == "status":
-            status = terminal_safe(event.status)
-            progress.update(row, description=f"{shown}: {status} {event.elapsed:.0f}s")
-        elif event.kind == "done":
-            progress.update(row, description=f"{shown}: done")
+        view.event(event)
+
+    def expect(self, labels: list[str], budget=None) -> None:
+        """The inputs about to run. Several get a header counting files, failures and
+        the requests left in the current rate windows; each shows as queued until its
+        turn."""
+        self._batch_size = len(labels)
+        if self.fancy:
+            self._live().expect(labels, budget)
 
     def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._view is not None:
+            self._view.stop()
 
     # -- results -------------------------------------------------------------------
 
-    def start_batch(self, total: int, budget=None) -> None:
-        """Several inputs: an overall row (done of total, failures, requests left in
-        the current rate windows) above the per-input rows."""
-        self._batch = {"total": total, "done": 0, "failed": 0, "budget": budget}
-        if self.fancy:
-            progress = self._ensure_progress()
-            self._batch["row"] = progress.add_task("batch", total=total)
-            self._refresh_batch()
-
-    def _refresh_batch(self) -> None:
-        batch = getattr(self, "_batch", None)
-        if not batch or "row" not in batch or self._progress is None:
-            return
-        left = ""
-        if batch["budget"] is not None:
-            try:
-                left = f", {batch['budget']()} requests left in the window"
-            except Exception:  # the budget is a nicety; never let it break a run
-                left = ""
-        description = f"batch: {batch['done']}/{batch['total']} done"
-        if batch["failed"]:
-            description += f", {batch['failed']} failed"
-        self._progress.update(
-            batch["row"], completed=batch["done"] + batch["failed"], description=description + left
-        )
-
     def task_result(self, result) -> None:
         """Called once per finished (or failed) task."""
-        batch = getattr(self, "_batch", None)
-        if batch is not None:
-            failed = result.status in ("error", "dropped", "timeout")
-            batch["failed" if failed else "done"] += 1
-            self._refresh_batch()
-            row = self._rows.pop(result.input, None)
-            if row is not None and self._progress is not None:
-                self._progress.remove_task(row[1])
+        batch = self._batch_size > 1
+        if self._view is not None:
+            self._view.finished(result.input, result.status)
         if result.status == "skipped":
             # Done earlier: the paths go to stdout as for a fresh result, so a rerun of
             # a script's loop reads the same thing.
@@ -229,7 +189,7 @@ class Reporter:
             self.note(f"{result.input}: skipped (done earlier): {where}")
         elif result.status == "not_run":
             self.note(f"{result.input}: {result.error_message}")
-        elif result.status != "success" and batch is not None:
+        elif result.status != "success" and batch:
             # A failure in a batch shows once, when it happens; the summary counts it.
             detail = " ".join(p for p in (result.error, result.error_message) if p)
             self.note(f"{result.input}: failed: {detail}")
@@ -240,14 +200,19 @@ class Reporter:
             for path in result.files:
                 self.out(path)
         if result.status == "success":
+            # Paths first, each on its own line: a picture to open (faces, a contact
+            # sheet) is the first line, not the last of a long table.
+            for path in result.files:
+                self.out(path)
             rows = result.extra.get("table") or []
             if rows:
                 width = max(len(str(k)) for k, _ in rows)
                 for key, value in rows:
                     self.out(f"{str(key).ljust(width)}  {value}")
             if result.files:
-                for path in result.files:
-                    self.out(path)
-                self.note(f"{result.input}: wrote {', '.join(result.files)}")
+                if not (self.fancy and sys.stdout.isatty()):
+                    # Said for whoever reads stderr apart from stdout; on one terminal
+                    # the paths just printed say it already.
+                    self.note(f"{result.input}: wrote {', '.join(result.files)}")
             elif result.dst_ids:
                 self.note(f"{result.input}: done; dst_id {', '.join(result.dst_ids)}")

@@ -6,12 +6,13 @@ never through floats, so what `yce styles list` prints works as `--style`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ycecli.cli.guard import guarded
-from ycecli.errors import InvalidInput
+from ycecli.errors import InvalidInput, OutputExists
 from ycecli.shell import shell_command
 
 app = typer.Typer(help="List the styles a feature offers (for --style).", no_args_is_help=True)
@@ -23,6 +24,18 @@ TokenOpt = Annotated[
     typer.Option("--starting-token", help="next_token from a previous page.", show_default=False),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Follow next_token to the end.")]
+SheetOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sheet",
+        help="Write a contact sheet of the styles (.jpg or .png): each thumbnail with "
+        "its id and name. Thumbnails are cached; the sheet's path is printed.",
+        show_default=False,
+    ),
+]
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="Replace the picture if it exists.")
+]
 
 
 def _styled_feature(name: str):
@@ -118,15 +131,38 @@ def list_styles_cmd(
     page_size: PageSizeOpt = 20,
     starting_token: TokenOpt = None,
     all_pages: AllOpt = False,
+    sheet: SheetOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """List styles: of one group (paged), or by category."""
     from ycecli.styles import list_by_category, list_styles
 
     state = ctx.obj
     spec = _styled_feature(feature)
-    client = state.yce().client
     if group is not None and category:
         raise InvalidInput("give --group or --category, not both")
+    _check_sheet_path(sheet, overwrite)
+    client = state.yce().client
+    if sheet is not None:
+        if group is not None:
+            items = _pages(
+                state,
+                lambda t: list_styles(
+                    client, spec.slug, group, page_size=page_size, starting_token=t
+                ),
+                "styles",
+                starting_token,
+                all_pages,
+            )
+            where = f"group {group}"
+        elif category:
+            items = _category_styles(list_by_category(client, spec.slug, category))
+            where = f"category {', '.join(map(str, category))}"
+        else:
+            items = _every_style(client, spec.slug)
+            where = "every group"
+        _write_sheet(state, spec, items, sheet, f"{spec.command} styles, {where}")
+        return
     if group is not None:
         items = _pages(
             state,
@@ -157,3 +193,117 @@ def list_styles_cmd(
                 f"  sub-category {sub['id']}: {sub.get('name')} "
                 f"({shell_command('yce', 'styles', 'list', spec.command, '--category', sub['id'])})"
             )
+
+
+def _every_style(client, slug: str) -> list:
+    """Every style of every group (free list calls, all pages)."""
+    from ycecli.styles import iter_pages, list_groups, list_styles
+
+    styles: list = []
+    for group in iter_pages(lambda t: list_groups(client, slug, starting_token=t), "groups"):
+        gid = int(group["id"])
+        styles.extend(
+            iter_pages(lambda t, g=gid: list_styles(client, slug, g, starting_token=t), "styles")
+        )
+    return styles
+
+
+def _category_styles(categories: list) -> list:
+    """Every style of the categories listed, sub-categories' included when the reply
+    carries them."""
+    styles: list = []
+    pending = list(categories)
+    while pending:
+        cat = pending.pop(0)
+        styles.extend(cat.get("styles") or [])
+        pending.extend(sub for sub in cat.get("sub_categories") or [] if isinstance(sub, dict))
+    return styles
+
+
+def _check_sheet_path(sheet: Path | None, overwrite: bool) -> None:
+    if sheet is None:
+        return
+    if sheet.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+        raise InvalidInput(
+            f"{sheet}: a sheet is written as .jpg or .png",
+            hint="Name the file with one of those suffixes, e.g. --sheet styles.jpg.",
+        )
+    if sheet.is_dir():
+        raise InvalidInput(f"{sheet} is a directory", hint="Give a file name, e.g. styles.jpg.")
+    if sheet.exists() and not overwrite:
+        raise OutputExists(f"{sheet} already exists", hint="Pass --overwrite to replace it.")
+
+
+def _write_sheet(state, spec, items: list, dest: Path, title: str) -> None:
+    from ycecli import pictures, stylesheet
+    from ycecli.hooks import HookContext
+    from ycecli.hooks.styles import names_path
+
+    entries = stylesheet.entries_from(items)
+    if not entries:
+        raise InvalidInput(
+            f"{title}: no style to draw",
+            hint=f"List the groups with `yce styles groups {spec.command}`, then --group ID.",
+        )
+    yce = state.yce()
+    state.reporter.note(f"fetching {len(entries)} thumbnail(s) (cached after the first time)")
+    thumbs = stylesheet.fetch_all(yce.client.session, entries, yce.paths.cache_dir)
+    missing = sum(1 for found in thumbs.values() if not isinstance(found, Path))
+    if missing:
+        state.reporter.note(f"{missing} thumbnail(s) unavailable: placeholder tiles drawn")
+    pictures.save_atomic(stylesheet.draw_sheet(entries, thumbs, title), dest)
+    stylesheet.remember_names(names_path(HookContext(yce, spec)), entries)
+    if state.json:
+        state.reporter.data({"sheet": str(dest), "styles": [e.id for e in entries]})
+    else:
+        state.reporter.out(str(dest))
+
+
+@app.command(
+    "show",
+    epilog="Examples: yce styles show hair-style STYLE_ID | "
+    "yce styles show headshot STYLE_ID -o look.jpg",
+)
+@guarded
+def show(
+    ctx: typer.Context,
+    feature: FeatureArg,
+    style_id: Annotated[str, typer.Argument(help="Style id (from `yce styles list`).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Where to write the style's picture (default FEATURE_STYLEID.jpg).",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Show one style: its name and group, and its thumbnail written as a picture."""
+    from ycecli.hooks import HookContext
+    from ycecli.hooks.styles import load_style_groups
+    from ycecli.styles import _exact_id, iter_pages, list_styles
+
+    state = ctx.obj
+    spec = _styled_feature(feature)
+    wanted = _exact_id(style_id, "style id")
+    dest = output or Path(f"{spec.command}_{wanted}.jpg")
+    _check_sheet_path(dest, overwrite)
+    yce = state.yce()
+    group = load_style_groups(HookContext(yce, spec, state.reporter.on_event)).get(wanted)
+    if group is None:
+        raise InvalidInput(
+            f"{spec.command}: style {wanted} is not in the style lists",
+            hint=f"See `yce styles list {spec.command}` for the style ids.",
+        )
+    pages = iter_pages(
+        lambda t: list_styles(yce.client, spec.slug, group, starting_token=t), "styles"
+    )
+    found = next((item for item in pages if int(item.get("id", -1)) == wanted), None)
+    if found is None:
+        raise InvalidInput(f"{spec.command}: style {wanted} is no longer in group {group}")
+    title = (found.get("info") or {}).get("title", "")
+    _write_sheet(state, spec, [found], dest, f"{spec.command} style, group {group}")
+    if not state.json:
+        state.reporter.out(f"{wanted}  {title}  (group {group})")

@@ -130,8 +130,9 @@ FACE_SWAP = Feature(
             name="detect_only",
             kind="bool",
             send=False,
-            help="Only detect and list the faces of the target (their indexes for --map); "
-            "run no swap.",
+            help="Only detect the faces of the target and write it with each face "
+            "framed and numbered as --map takes them (INPUT_faces.jpg, or -o), any --ref "
+            "numbered beside it; run no swap.",
         ),
         # Built by the hooks from --map and the detection result (003:13863):
         # [{"index": reference, "position": face}].

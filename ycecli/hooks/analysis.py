@@ -162,7 +162,10 @@ def _skin_unpack(ctx, job, result) -> None:
                 continue
             drawn = make_overlays(photo, folder, rows, folder / "overlays")
             overlays.extend(str(p) for p in drawn)
-            result.files.extend(str(p) for p in drawn)
+            # The contact sheet is what a person opens: its path goes first.
+            result.files[:0] = [str(drawn[-1])]
+            result.extra["contact_sheet"] = str(drawn[-1])
+            result.files.extend(str(p) for p in drawn[:-1])
     result.extra["table"] = table
     result.extra["scores"] = scores
     result.extra["folders"] = folders

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ycecli.errors import ExitStatus, InvalidInput, YceError
@@ -154,8 +155,13 @@ def face_swap_mapping(ctx, job, params: dict) -> dict:
     against the detected faces before the swap is submitted)."""
     if params.get("detect_only"):
         # The job ends after the detection task: the references are never needed,
-        # so they are not uploaded, and no face_mapping is ever sent.
-        job.refs.pop("ref", None)
+        # so they are not uploaded (only drawn beside the faces), and no face_mapping
+        # is ever sent. What it writes is the picture of the numbered faces, not a
+        # swap: that picture is the job's output, and the only file checked.
+        ctx.state.setdefault("face_swap_refs", {})[id(job)] = job.refs.pop("ref", [])
+        if job.target is not None and not job.target_given:
+            stem = job.refs["source"][0].stem
+            job.target, job.target_given = job.target.with_name(f"{stem}_faces.jpg"), True
         return {**params, "face_mapping": []}
     pairs = _pairs(params) or [(0, 0)]
     mapping = [{"index": ref, "position": face} for ref, face in pairs]
@@ -221,7 +227,7 @@ def face_swap_detect(ctx, job, file_ids: dict, params: dict) -> dict:
     ctx.state.setdefault("face_swap", {})[id(job)] = detected
     ctx.note(f"{len(faces)} face(s): {_describe(faces)}", label=job.label)
     if params.get("detect_only"):
-        _stop_after_detection(job, detected)
+        _stop_after_detection(ctx, job, detected)
     if not faces:
         raise InvalidInput(
             f"face-swap: the detection task found no face in {job.label}; no swap was run",
@@ -244,7 +250,7 @@ def face_swap_detect(ctx, job, file_ids: dict, params: dict) -> dict:
     return params
 
 
-def _stop_after_detection(job, detected: dict) -> None:
+def _stop_after_detection(ctx, job, detected: dict) -> None:
     from ycecli import hooks
 
     faces = detected["faces"]
@@ -253,15 +259,70 @@ def _stop_after_detection(job, detected: dict) -> None:
         "detection_task_id": detected["task_id"],
         "table": [(f"face {f['index']}", ",".join(map(str, f["box"]))) for f in faces],
     }
+    files = []
+    source = job.refs["source"][0]
+    refs = ctx.state.get("face_swap_refs", {}).get(id(job), [])
+    if job.target is not None and source.path is not None:
+        draw_faces(source.path, faces, refs, job.target)
+        files.append(str(job.target))
+    elif job.target is not None:
+        ctx.note(f"{job.label} has no local copy to draw the faces on", label=job.label)
     skip = getattr(hooks, "SkipTask", None)
     if skip is not None:
-        raise skip(extra)
+        raise skip(extra, files)
     raise FacesListed(
         f"{job.label}: {len(faces)} face(s) found: {_describe(faces)} "
         "(--detect-only: no swap was run)",
         faces=faces,
         hint=_MAP_HINT if faces else None,
     )
+
+
+def draw_faces(target_path, faces: list[dict], refs: list, dest) -> None:
+    """The target with each face framed and numbered as --map numbers it (FACE), and
+    below it each --ref with its number (REF), so a mapping is chosen by looking."""
+    from PIL import Image, ImageDraw
+
+    from ycecli import pictures
+    from ycecli.validate import open_image
+
+    with open_image(target_path, label="the target photo", error=InvalidInput) as photo:
+        marked = pictures.numbered_boxes(photo, [face["box"] for face in faces])
+    tiles = []
+    for number, ref in enumerate(refs):
+        caption = [f"--ref {number}", ref.stem]
+        if ref.path is None:
+            tiles.append(pictures.Tile(None, caption, missing=f"{ref.text}: not a local file"))
+            continue
+        with open_image(ref.path, label="a --ref photo", error=InvalidInput) as img:
+            tiles.append(pictures.Tile(img.copy(), caption))
+    side = marked.width
+    text_font = pictures.font(side / 40)
+    line_h = pictures.text_size("Agj", text_font)[1] + side // 80
+    count = f"{len(faces)} face{'s' if len(faces) != 1 else ''} found" if faces else "no face found"
+    lines = [f"{count}: --map REF:FACE puts --ref REF on face FACE (e.g. --map 0:0)"]
+    strip = None
+    if tiles:
+        columns = max(len(tiles), 4)
+        strip = pictures.contact_sheet(
+            tiles, side=side // columns - 2 * max(6, side // 80), columns=columns
+        )
+    height = marked.height + len(lines) * line_h + side // 80 * 2 + (strip.height if strip else 0)
+    picture = Image.new("RGB", (side, height), pictures.PAPER)
+    picture.paste(marked, (0, 0))
+    draw = ImageDraw.Draw(picture)
+    y = marked.height + side // 80
+    for line in lines:
+        draw.text(
+            (side // 80, y),
+            pictures.fit_text(line, text_font, side),
+            fill=pictures.INK,
+            font=text_font,
+        )
+        y += line_h
+    if strip is not None:
+        picture.paste(strip, (0, y))
+    pictures.save_atomic(picture, Path(dest))
 
 
 def face_swap_report(ctx, job, result) -> None:

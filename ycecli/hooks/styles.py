@@ -23,6 +23,11 @@ def _cache_path(ctx):
     return ctx.yce.paths.cache_dir / "styles" / f"{account}-{slug}.json"
 
 
+def names_path(ctx):
+    """Style id -> name, written by style sheets, read by completions."""
+    return _cache_path(ctx).with_suffix(".names.json")
+
+
 def load_style_groups(ctx) -> dict[int, int]:
     """style id -> style group id, from the cache or, failing that, the API lists."""
     path = _cache_path(ctx)

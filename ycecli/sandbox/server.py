@@ -109,6 +109,9 @@ class SandboxConfig:
         )
 
 
+THUMB_PATH = "/storage/thumbs"  # where style thumbnails are served (no signature: public)
+
+
 @dataclass
 class Fault:
     """One injected misbehaviour. `kind`:
@@ -349,13 +352,24 @@ class Sandbox:
         return routes
 
     def h_styles(self, what: tuple[str, str], *, query, **_):
-        from ycecli.sandbox.styles import CATALOG, StyleQueryError
+        from ycecli.sandbox.styles import CATALOG, THUMB_BASE, StyleQueryError
 
         slug, listing = what
         try:
-            return 200, getattr(CATALOG, listing)(slug, query)
+            reply = getattr(CATALOG, listing)(slug, query)
         except StyleQueryError as exc:
             raise SandboxError(400, exc.message, "InvalidParameters") from None
+        # Thumbnails are served by this sandbox's storage, so style sheets work offline.
+        return 200, json.loads(json.dumps(reply).replace(THUMB_BASE, f"{self.url}{THUMB_PATH}"))
+
+    def thumbnail(self, path: str, headers) -> bytes:
+        from ycecli.sandbox.styles import THUMB_BASE, thumbnail_jpeg
+
+        _one_auth_mechanism(headers)
+        data = thumbnail_jpeg(THUMB_BASE + path[len(THUMB_PATH) :])
+        if data is None:
+            raise SandboxError(404, "The specified key does not exist.", "NoSuchKey")
+        return data
 
     def v2_task_path(self, feature: Feature) -> str:
         if feature.task_path_setting == "ring_task_path":
@@ -1251,6 +1265,9 @@ def _make_handler(sandbox: Sandbox):
                         self._drop()
                         return
                     self._send(200, b"", "application/xml", {"ETag": '"sandbox"'})
+                    return
+                if path.startswith(THUMB_PATH) and method == "GET":
+                    self._send(200, sandbox.thumbnail(path, self.headers), "image/jpeg")
                     return
                 if path.startswith("/storage/files/"):
                     target, ctype = sandbox.download_target(

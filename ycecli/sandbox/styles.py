@@ -437,6 +437,49 @@ def _category_body(category: Category) -> dict:
 
 CATALOG = StyleCatalog()
 
+THUMB_SIZE = (160, 200)
+
+
+def thumbnail_jpeg(thumb_url: str) -> bytes | None:
+    """The picture behind a style's `thumb` URL: a card in a colour of its own with
+    the style's title written on it (clearly not a photo), or None for an unknown URL."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    found = next(
+        (
+            style
+            for feature in CATALOG.features.values()
+            for group in feature.groups
+            for style in group.styles
+            if style.thumb == thumb_url
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    digest = hashlib.sha256(found.thumb.encode()).digest()
+    colour = (64 + digest[0] % 160, 64 + digest[1] % 160, 64 + digest[2] % 160)
+    img = Image.new("RGB", THUMB_SIZE, colour)
+    draw = ImageDraw.Draw(img)
+    width, height = THUMB_SIZE
+    # A head and shoulders, so the card reads as a portrait thumbnail at a glance.
+    draw.ellipse((width * 0.3, height * 0.18, width * 0.7, height * 0.58), fill=(235, 205, 180))
+    draw.ellipse((width * 0.12, height * 0.62, width * 0.88, height * 1.2), fill=(235, 205, 180))
+    font = ImageFont.load_default(size=14)
+    words, lines = found.title.split(), [""]
+    for word in words:
+        if draw.textlength(f"{lines[-1]} {word}".strip(), font=font) > width - 12:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    for number, line in enumerate(lines[:3]):
+        draw.text((6, 6 + number * 17), line, fill=(255, 255, 255), font=font)
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
 
 def known_style(slug: str, style_id: object) -> bool:
     """Whether `style_id` is one of `slug`'s styles in the sandbox catalog."""
@@ -457,4 +500,5 @@ __all__ = [
     "StyleQueryError",
     "known_style",
     "style_group_of",
+    "thumbnail_jpeg",
 ]
