@@ -546,31 +546,16 @@ class Yce:
         api_base = self.client_base(feature)
         for job in jobs:
             job.record_id = job.busy = None
-            outputs = [str(job.target.absolute())] if job.target else []
-            if force:
-                job.prior = None
-                job.record_id = self.journal.create(
-                    account=account,
-                    api_base=api_base,
-                    feature=feature.command,
-                    request_id=None,
-                    inputs=[job.label],
-                    file_ids={},
-                    params={},
-                    outputs=outputs,
-                    state=jr.PLANNED,
-                    fingerprint=job.fingerprint,
-                    owner=owner,
-                )
-                continue
             claim = self.journal.claim(
                 account=account,
                 api_base=api_base,
                 feature=feature.command,
                 fingerprint=job.fingerprint,
                 inputs=[job.label],
-                outputs=outputs,
+                outputs=[str(job.target.absolute())] if job.target else [],
                 owner=owner,
+                force=force,
+                retry_dropped=retry_dropped,
             )
             if claim.verdict == "new":
                 job.record_id, job.prior = claim.record_id, None
@@ -580,21 +565,6 @@ class Yce:
                 job.busy = claim.record
             elif claim.verdict == "resume":
                 job.prior = claim.record
-            elif claim.verdict == "dropped" and retry_dropped:
-                job.prior = None
-                job.record_id = self.journal.create(
-                    account=account,
-                    api_base=api_base,
-                    feature=feature.command,
-                    request_id=None,
-                    inputs=[job.label],
-                    file_ids={},
-                    params={},
-                    outputs=outputs,
-                    state=jr.PLANNED,
-                    fingerprint=job.fingerprint,
-                    owner=owner,
-                )
             else:
                 job.prior, job.dropped = claim.record, True
 

@@ -354,8 +354,12 @@ class Journal:
         inputs: list,
         outputs: list,
         owner: str,
+        force: bool = False,
+        retry_dropped: bool = False,
     ) -> Claim:
         """Decide, atomically across processes, what to do about one input: see Claim.
+        `force`: a new task whatever the journal says; `retry_dropped`: a new task
+        for an input whose earlier one the API dropped.
 
         A claim is taken before anything is spent; it is what makes two processes
         given the same input and parameters start one task between them.
@@ -367,7 +371,7 @@ class Journal:
                 (account, fingerprint),
             ).fetchall()
             prior = _record(rows[0]) if rows else None
-            if prior is not None:
+            if prior is not None and not force:
                 if prior.state == DONE and prior.outputs and _all_exist(prior.outputs):
                     return Claim("done", prior)
                 if prior.state == DONE and not prior.outputs and not outputs:
@@ -378,7 +382,7 @@ class Journal:
                     and owner_alive(prior.owner, prior.updated_at)
                 ):
                     return Claim("busy", prior)
-                if prior.state == DROPPED:
+                if prior.state == DROPPED and not retry_dropped:
                     return Claim("dropped", prior)
                 if prior.state in OPEN_STATES and (
                     prior.task_id is not None or prior.request_id is not None
