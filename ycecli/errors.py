@@ -65,6 +65,13 @@ class YceError(Exception):
         }
 
 
+class UsageError(YceError):
+    """The command line asks for something that cannot work (options that exclude
+    each other, a stream that is a terminal); found before anything is read or sent."""
+
+    exit_status = ExitStatus.USAGE
+
+
 class ConfigError(YceError):
     exit_status = ExitStatus.CONFIG
 
