@@ -99,11 +99,11 @@ def test_stdin_in_and_stdout_out_make_a_pipe(sandbox_env, tmp_path):
 
 
 def test_stdin_input_gets_a_default_name_in_the_current_directory(sandbox_env, tmp_path):
-    proc = run_bytes("enhance", "-", "--scale", "2", stdin=SAMPLE.read_bytes())
+    proc = run_bytes("enhance", "-", "--scale", "4", stdin=SAMPLE.read_bytes())
     assert proc.returncode == 0, proc.stderr
-    written = tmp_path / "stdin_enhance_scale-2.jpg"
+    written = tmp_path / "stdin_enhance_scale-4.jpg"
     assert proc.stdout.decode().strip() == str(written)
-    assert Image.open(written).size == (1280, 960)
+    assert Image.open(written).width > Image.open(SAMPLE).width
 
 
 def test_stdout_output_is_refused_with_json_or_several_inputs(sandbox_env, tmp_path):
@@ -137,3 +137,65 @@ def test_stdin_must_be_the_only_input(sandbox_env):
     proc = run_bytes("enhance", "-", str(SAMPLE), stdin=SAMPLE.read_bytes())
     assert proc.returncode == 2
     assert b"must be the only input" in proc.stderr
+
+
+# -- 3. output names -----------------------------------------------------------------
+
+
+def test_other_parameters_get_another_default_name_and_a_rerun_finds_its_own(sandbox_env, tmp_path):
+    selfie = make_image(tmp_path / "selfie.jpg", size=(320, 240))
+    honey = run_cli("--json", "hair-color", str(selfie), "--preset", "Honey Blonde")
+    assert honey.code == 0, honey.stderr
+    ombre = run_cli(
+        "--json", "hair-color", str(selfie), "--pattern", "ombre", "--color", "3b2314",
+        "--color", "e8c07a", "--blend-strength", "60", "--line-offset", "0.2",
+    )  # fmt: skip
+    assert ombre.code == 0, ombre.stderr
+    first, second = honey.json_lines()[0]["files"], ombre.json_lines()[0]["files"]
+    assert first == [str(tmp_path / "selfie_hair-color_preset-honey-blonde.jpg")]
+    assert second == [
+        str(
+            tmp_path / "selfie_hair-color_color-3b2314-e8c07a_pattern-ombre"
+            "_blend-strength-60_line-offset-0.2.jpg"
+        )
+    ]
+    tasks = len(sandbox_env.tasks)
+    again = run_cli("--json", "hair-color", str(selfie), "--preset", "Honey Blonde")
+    assert again.code == 0, again.stderr
+    [line] = again.json_lines()
+    assert line["status"] == "skipped" and line["files"] == first
+    assert len(sandbox_env.tasks) == tasks  # nothing paid twice
+
+
+def test_defaults_given_explicitly_keep_the_plain_name(sandbox_env, tmp_path):
+    photo = make_image(tmp_path / "photo.jpg")
+    result = run_cli("enhance", str(photo), "--scale", "2")  # 2 is the default
+    assert result.code == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "photo_enhance.jpg")
+
+
+def test_an_output_name_gets_the_format_its_extension_names(sandbox_env, tmp_path):
+    photo = make_image(tmp_path / "photo.jpg")
+    as_png = run_cli("enhance", str(photo), "-o", "big.png")
+    assert as_png.code == 0, as_png.stderr
+    assert Image.open(tmp_path / "big.png").format == "PNG"
+    cutout = run_cli("bg-remove", str(photo), "-o", "cut.jpg")  # a PNG result, as a JPEG
+    assert cutout.code == 0, cutout.stderr
+    assert Image.open(tmp_path / "cut.jpg").format == "JPEG"
+    assert not any(p.name.endswith(".fetched") for p in tmp_path.iterdir())
+
+
+def test_an_extension_the_result_cannot_take_is_refused_before_upload(sandbox_env, tmp_path):
+    photo = make_image(tmp_path / "photo.jpg")
+    result = run_cli("enhance", str(photo), "-o", "big.gif")
+    assert result.code == 2
+    assert "cannot write as .gif" in result.stderr and ".png" in result.stderr
+    assert sandbox_env.upload_log == []
+
+
+def test_several_inputs_with_a_file_name_as_output_is_a_usage_error(sandbox_env, tmp_path):
+    a, b = make_image(tmp_path / "a.jpg"), make_image(tmp_path / "b.jpg")
+    result = run_cli("enhance", str(a), str(b), "-o", "single.jpg")
+    assert result.code == 2
+    assert "-o single/" in result.stderr
+    assert not (tmp_path / "single.jpg").exists() and sandbox_env.upload_log == []

@@ -297,11 +297,18 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
     from ycecli.config import Profile
 
     planner = Yce(Profile(name="dry-run"), paths=state.paths())
+    given = params
     params = feature.resolve_params(params)
     local = [t for t in texts if not t.startswith(("http://", "https://", "id:"))]
     checked = (
         planner.plan(
-            feature, local, extra_inputs=extra, output=output, overwrite=overwrite, layout=layout
+            feature,
+            local,
+            extra_inputs=extra,
+            output=output,
+            overwrite=overwrite,
+            layout=layout,
+            params=given,
         )
         if local
         else []
