@@ -420,7 +420,9 @@ def test_face_cli_prints_the_table_and_json_mode_carries_the_analysis(sandbox_en
     result = run_cli("--json", "face-analyze", str(photo), "--strictness", "low")
     assert result.code == 0, result.stderr
     [obj] = result.json_lines()
-    assert shape(obj["extra"]["analysis"]) == shape(FACE_RESULT_SAMPLE)
+    # the analysis once, as the API gave it: neither repeated in extra nor as table rows
+    assert shape(obj["data"][0]["analysis_result"]) == shape(FACE_RESULT_SAMPLE)
+    assert "analysis" not in obj["extra"] and "table" not in obj["extra"]
     [*_, task] = sandbox_env.tasks.values()
     assert task.body["payload"]["actions"][0]["params"]["face_angle_strictness_level"] == "low"
 

@@ -85,7 +85,15 @@ class TaskResult:
     charged: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The `task` object of docs/json.md. `extra` leaves out what is said
+        elsewhere: the display table (rows of the other fields) and any value the
+        API's own `data` already holds (face-analyze's analysis)."""
+        fields_ = asdict(self)
+        in_data = [v for item in self.data if isinstance(item, dict) for v in item.values()]
+        fields_["extra"] = {
+            k: v for k, v in self.extra.items() if k != "table" and v not in in_data
+        }
+        return {"kind": "task", **fields_}
 
     def record_error(self, exc: YceError) -> None:
         """The one way a failure is written into a result."""

@@ -58,6 +58,7 @@ class YceError(Exception):
 
     def to_dict(self) -> dict:
         return {
+            "kind": "error",
             "error": type(self).__name__,
             "error_message": self.message,
             "hint": self.hint,

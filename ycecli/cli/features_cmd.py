@@ -25,6 +25,7 @@ from ycecli.cli.options import (
 )
 from ycecli.errors import ExitStatus, InvalidInput
 from ycecli.features import Feature, InputSpec, Param
+from ycecli.jsonlines import shaped
 
 _PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "point": str}
 
@@ -328,9 +329,12 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
         for text in texts:
             target = targets.get(text)
             state.reporter.data(
-                {"input": text, "output": str(target) if target else None, "params": params}
+                shaped(
+                    "plan_input",
+                    {"input": text, "output": str(target) if target else None, "params": params},
+                )
             )
-        state.reporter.data({"plan": plan})
+        state.reporter.data(shaped("plan", plan))
         return
     for text in texts:
         target = targets.get(text)

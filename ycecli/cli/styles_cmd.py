@@ -12,6 +12,7 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.errors import InvalidInput
+from ycecli.jsonlines import shaped
 from ycecli.shell import shell_command
 
 app = typer.Typer(help="List the styles a feature offers (for --style).", no_args_is_help=True)
@@ -50,7 +51,7 @@ def _pages(state, fetch, key: str, starting_token, all_pages: bool) -> list:
         seen.add(str(token))
     if token not in (None, "") and not all_pages:
         if state.json:
-            state.reporter.data({"next_token": token})
+            state.reporter.data(shaped("next_page", {"next_token": token}))
         else:
             state.reporter.note(f"more: {shell_command('--starting-token', token)} (or --all)")
     return items
@@ -87,7 +88,7 @@ def groups(
     )
     for group in items:
         if state.json:
-            state.reporter.data(group)
+            state.reporter.data(shaped("style_group", group))
         else:
             state.reporter.out(f"{group['id']}  {(group.get('info') or {}).get('title', '')}")
 
@@ -137,7 +138,7 @@ def list_styles_cmd(
         )
         for style in items:
             if state.json:
-                state.reporter.data({**style, "style_group_id": group})
+                state.reporter.data(shaped("style", {**style, "style_group_id": group}))
             else:
                 info = style.get("info") or {}
                 state.reporter.out(
@@ -146,7 +147,7 @@ def list_styles_cmd(
         return
     for cat in list_by_category(client, spec.slug, category or ()):
         if state.json:
-            state.reporter.data(cat)
+            state.reporter.data(shaped("style_category", cat))
             continue
         state.reporter.out(f"# {cat.get('name')} (category {cat.get('id')})")
         for style in cat.get("styles") or []:
