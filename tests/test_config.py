@@ -101,7 +101,9 @@ def test_profile_add_reads_secrets_from_stdin_and_writes_private_files(sandbox):
     assert "****6789" in shown.stdout
 
     listed = run_cli("--json", "profile", "list")
-    assert listed.json_lines() == [{"name": "work", "default": True, "apis": ["v1", "v2"]}]
+    assert listed.json_lines() == [
+        {"kind": "profile", "name": "work", "default": True, "apis": ["v1", "v2"]}
+    ]
 
 
 def test_profile_add_refuses_a_malformed_secret(sandbox):
