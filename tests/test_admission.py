@@ -57,7 +57,7 @@ def test_two_processes_given_the_same_input_start_one_task(sandbox_env, tmp_path
     outs = [proc.communicate(timeout=60) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], [err for _, err in outs]
     assert runs(sandbox_env) == 1 and len(sandbox_env.charges()) == 1
-    target = tmp_path / "same_enhance.jpg"
+    target = tmp_path / "same_enhance_scale-1.jpg"
     for stdout, _ in outs:
         assert stdout.decode().strip() == str(target)  # both report the one result
     assert any(b"waiting for its result" in err for _, err in outs)

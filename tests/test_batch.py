@@ -75,10 +75,10 @@ def test_a_batch_writes_mirrored_folders_and_one_json_line_per_input(sandbox_env
     assert len(lines) == 4
     written = sorted(Path(p).relative_to("out").as_posix() for line in lines for p in line["files"])
     assert written == [
-        "other/a_enhance.jpg",
-        "photos/a_enhance.jpg",
-        "photos/b_enhance.png",
-        "photos/sub/a_enhance.jpg",
+        "other/a_enhance_scale-1.jpg",
+        "photos/a_enhance_scale-1.jpg",
+        "photos/b_enhance_scale-1.png",
+        "photos/sub/a_enhance_scale-1.jpg",
     ]
     assert "summary: 4 done, 0 failed, 0 skipped" in result.stderr
 

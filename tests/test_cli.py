@@ -42,7 +42,7 @@ def test_json_output_is_one_parseable_object_per_task(sandbox_env, tmp_path):
             assert key in obj
         assert obj["status"] == "success" and obj["feature"] == "enhance"
         assert os.path.exists(obj["files"][0])
-    assert objects[1]["files"][0].endswith("outdir/other_enhance.png")
+    assert objects[1]["files"][0].endswith("outdir/other_enhance_scale-1.png")
 
 
 def test_plain_progress_when_stderr_is_not_a_terminal(sandbox_env):

@@ -35,7 +35,20 @@ def test_profile_selection_and_env_overrides(paths):
     )
     assert load_profile(paths=paths, env={}).client_id == "A"
     assert load_profile(paths=paths, env={"YCE_PROFILE": "b"}).polling_window == 8.0
-    assert load_profile("b", paths=paths, env={"YCE_API_KEY": "override"}).api_key == "override"
+    # A profile named by --profile wins over the variables, which fill only its gaps;
+    # without the flag, the variables win over the file.
+    named = load_profile("b", paths=paths, env={"YCE_API_KEY": "env", "YCE_CLIENT_ID": "E"})
+    assert (named.api_key, named.client_id) == ("kb", "E")
+    assert load_profile(paths=paths, env={"YCE_PROFILE": "b", "YCE_API_KEY": "env"}).api_key == (
+        "env"
+    )
+
+
+def test_an_explicit_profile_that_does_not_exist_is_an_error_even_with_variables(paths):
+    write_config(paths, "profiles:\n  a: {api_key: k}\n")
+    env = {"YCE_CLIENT_ID": "cid", "YCE_CLIENT_SECRET": "sec"}
+    with pytest.raises(ConfigError, match="no profile named 'nosuch'"):
+        load_profile("nosuch", paths=paths, env=env)
 
 
 def test_malformed_yaml_names_the_file_and_line(paths):
@@ -88,7 +101,9 @@ def test_profile_add_reads_secrets_from_stdin_and_writes_private_files(sandbox):
     assert "****6789" in shown.stdout
 
     listed = run_cli("--json", "profile", "list")
-    assert listed.json_lines() == [{"name": "work", "default": True, "apis": ["v1", "v2"]}]
+    assert listed.json_lines() == [
+        {"kind": "profile", "name": "work", "default": True, "apis": ["v1", "v2"]}
+    ]
 
 
 def test_profile_add_refuses_a_malformed_secret(sandbox):

@@ -237,8 +237,8 @@ def test_skin_run_keeps_the_zip_unpacks_it_and_tabulates_the_scores(sandbox, pat
     photo = portrait(tmp_path / "face.jpg")
     with Yce(profile_for(sandbox), paths=paths) as yce:
         [result] = yce.run("skin-analysis", str(photo), {"preset": "sd-4"})
-    zip_path = tmp_path / "face_skin-analysis.zip"
-    folder = tmp_path / "face_skin-analysis"
+    zip_path = tmp_path / "face_skin-analysis_preset-sd-4.zip"
+    folder = tmp_path / "face_skin-analysis_preset-sd-4"
     assert result.files[0] == str(zip_path) and zip_path.is_file()
     [task] = sandbox.tasks.values()
     assert task.body["payload"]["actions"][0] == {
@@ -267,7 +267,7 @@ def test_hd_run_with_overlays_from_the_cli(sandbox_env, tmp_path):
     assert result.code == 0, result.stderr
     # HD areas as their own rows, printed on stdout
     assert "hd_pore.forehead" in result.stdout and "hd_wrinkle.crowfeet" in result.stdout
-    overlays = tmp_path / "out" / "face_skin-analysis" / "overlays"
+    overlays = tmp_path / "out" / "face_skin-analysis_preset-hd-4_overlay" / "overlays"
     names = sorted(p.name for p in overlays.iterdir())
     # hd_wrinkle 7 areas + hd_pore 4 + hd_texture + hd_acne, and the contact sheet
     assert len(names) == 14 and "contact_sheet.png" in names
@@ -275,19 +275,21 @@ def test_hd_run_with_overlays_from_the_cli(sandbox_env, tmp_path):
         assert img.size == (1080, 1440)
     # every file written is listed on stdout, paths as -o gave them
     # The contact sheet, the picture to open, is the first line.
-    assert result.stdout.splitlines()[0] == "out/face_skin-analysis/overlays/contact_sheet.png"
-    assert "out/face_skin-analysis.zip" in result.stdout.splitlines()
+    lines = result.stdout.splitlines()
+    assert lines[0] == "out/face_skin-analysis_preset-hd-4_overlay/overlays/contact_sheet.png"
+    assert "out/face_skin-analysis_preset-hd-4_overlay.zip" in lines
 
 
 def test_an_existing_result_folder_is_refused_before_upload(sandbox, paths, tmp_path):
     photo = portrait(tmp_path / "face.jpg")
-    (tmp_path / "face_skin-analysis").mkdir()
+    (tmp_path / "face_skin-analysis_preset-sd-4").mkdir()
     with Yce(profile_for(sandbox), paths=paths) as yce:
         with pytest.raises(OutputExists, match="face_skin-analysis"):
             yce.run("skin-analysis", str(photo), {"preset": "sd-4"})
         assert no_uploads(sandbox)
         [result] = yce.run("skin-analysis", str(photo), {"preset": "sd-4"}, overwrite=True)
-    assert (tmp_path / "face_skin-analysis" / "skinanalysisResult" / "score_info.json").is_file()
+    folder = tmp_path / "face_skin-analysis_preset-sd-4"
+    assert (folder / "skinanalysisResult" / "score_info.json").is_file()
     assert len(result.extra["table"]) == 4
 
 
@@ -328,10 +330,14 @@ def test_a_zip_slip_result_is_refused_and_writes_nothing_outside(
     assert [r.status for r in reports] == ["error", "error"]
     assert all("climbs out" in r.error_message for r in reports)
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path.parent / "evil.txt").exists()
-    assert not (tmp_path / "face_skin-analysis").exists()
+    assert not (tmp_path / "face_skin-analysis_preset-sd-4").exists()
     new = set(os.listdir(tmp_path)) - before
     # only the downloaded ZIPs (kept, for inspection) and the second photo
-    assert new == {"face_skin-analysis.zip", "other.jpg", "other_skin-analysis.zip"}
+    assert new == {
+        "face_skin-analysis_preset-sd-4.zip",
+        "other.jpg",
+        "other_skin-analysis_preset-sd-4.zip",
+    }
 
 
 def test_the_sandbox_answers_bad_dst_actions_with_the_documented_messages(sandbox, paths, tmp_path):
@@ -415,7 +421,9 @@ def test_face_cli_prints_the_table_and_json_mode_carries_the_analysis(sandbox_en
     result = run_cli("--json", "face-analyze", str(photo), "--strictness", "low")
     assert result.code == 0, result.stderr
     [obj] = result.json_lines()
-    assert shape(obj["extra"]["analysis"]) == shape(FACE_RESULT_SAMPLE)
+    # the analysis once, as the API gave it: neither repeated in extra nor as table rows
+    assert shape(obj["data"][0]["analysis_result"]) == shape(FACE_RESULT_SAMPLE)
+    assert "analysis" not in obj["extra"] and "table" not in obj["extra"]
     [*_, task] = sandbox_env.tasks.values()
     assert task.body["payload"]["actions"][0]["params"]["face_angle_strictness_level"] == "low"
 

@@ -570,6 +570,7 @@ def test_cli_runs_hair_color_and_hair_volume_by_slug(sandbox_env, photos, tmp_pa
     }
     # The API's slug names the feature too, for scripts written against the docs.
     with Yce(profile_for(sandbox_env)) as yce:
-        [res] = yce.run("hair-vol", str(photos["small"]), {"style_ids": [first_style("hair-vol")]})
-    assert res.files == [str(tmp_path / "small_hair-volume.jpg")]
+        style = first_style("hair-vol")
+        [res] = yce.run("hair-vol", str(photos["small"]), {"style_ids": [style]})
+    assert res.files == [str(tmp_path / f"small_hair-volume_style-{style}.jpg")]
     assert Image.open(res.files[0]).size == (320, 240)

@@ -440,11 +440,11 @@ def test_bad_values_are_refused_before_anything_is_uploaded(
 
 
 def test_an_existing_composite_is_not_replaced_unasked(sandbox_env, files, tmp_path):
-    (tmp_path / "photo_bg-change_composite.jpg").write_bytes(b"keep me")
+    (tmp_path / "photo_bg-change_background-white_composite.jpg").write_bytes(b"keep me")
     result = run_cli("bg-change", str(files["photo"]), "--background", "white")
     assert result.code != 0 and "already exists" in result.stderr
     assert not any(p.startswith("/s2s/v1.1/file/") for _, p in sandbox_env.requests)
-    assert (tmp_path / "photo_bg-change_composite.jpg").read_bytes() == b"keep me"
+    assert (tmp_path / "photo_bg-change_background-white_composite.jpg").read_bytes() == b"keep me"
 
 
 # -- real runs against the sandbox --------------------------------------------------------
@@ -569,8 +569,8 @@ def test_obj_remove_with_several_photos_uploads_the_mask_each_time(yce, sandbox,
         output=f"{tmp_path}/clean/",
     )
     assert [Path(r.files[0]).name for r in results] == [
-        "photo_obj-remove.jpg",
-        "second_obj-remove.png",
+        "photo_obj-remove_mask-mask.jpg",
+        "second_obj-remove_mask-mask.png",
     ]
     for r in results:
         out = Image.open(r.files[0]).convert("RGB")
@@ -610,8 +610,10 @@ def test_bg_change_returns_the_mask_and_composites_it_locally(sandbox_env, files
         assert result.code == 0, result.stderr
         [obj] = result.json_lines()
         mask_path, composite = obj["files"]
-        assert mask_path == str(tmp_path / "photo_bg-change.png")
-        assert composite == str(tmp_path / "photo_bg-change_composite.jpg")
+        # the parameter names the result: a colour by its digits, a file by its name
+        tail = "1e90ff" if option.startswith("#") else "beach"
+        assert mask_path == str(tmp_path / f"photo_bg-change_background-{tail}.png")
+        assert composite == str(tmp_path / f"photo_bg-change_background-{tail}_composite.jpg")
         assert obj["extra"]["composite"] == composite
         returned = Image.open(mask_path)
         assert returned.mode == "L" and returned.size == (400, 300)  # the API's mask as is
@@ -633,7 +635,7 @@ def test_bg_blur_without_blur_keeps_just_the_mask(yce, files, tmp_path):
 def test_bg_blur_blurs_only_the_background(yce, files, tmp_path):
     [result] = yce.run("bg-blur", str(files["photo"]), {"blur": 6}, output=f"{tmp_path}/b/")
     mask_path, blurred = result.files
-    assert blurred.endswith("photo_bg-blur_blurred.jpg")
+    assert blurred.endswith("photo_bg-blur_blur-6_blurred.jpg")
     source = Image.open(files["photo"]).convert("RGB")
     made = Image.open(blurred).convert("RGB")
     # The white square in the corner (background) is smeared; the centre is untouched.

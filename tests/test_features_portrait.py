@@ -241,7 +241,7 @@ def test_makeup_transfer_blends_the_look_onto_the_photo(sandbox, paths, photos, 
             extra_inputs={"ref": str(look)},
             output=f"{tmp_path}/out/",
         )
-    assert result.files == [str(tmp_path / "out" / "face_makeup-transfer.jpg")]
+    assert result.files == [str(tmp_path / "out" / "face_makeup-transfer_ref-look.jpg")]
     image = Image.open(result.files[0])
     assert image.size == (120, 100) and image.format == "JPEG"
     red, green, _ = image.getpixel((60, 50))
@@ -266,7 +266,7 @@ def test_face_swap_detects_then_swaps_the_only_face(sandbox_env, photos, tmp_pat
     result = run_cli("--json", "face-swap", str(target), "--ref", str(ref))
     assert result.code == 0, result.stderr
     [obj] = result.json_lines()
-    assert obj["files"] == [str(tmp_path / "target_face-swap.jpg")]
+    assert obj["files"] == [str(tmp_path / "target_face-swap_ref-green.jpg")]
     assert obj["extra"]["faces"] == [
         {"index": 0, "box": [35, 25, 50, 50], "bbox": [[35, 25, 50, 50]]}
     ]
@@ -433,11 +433,12 @@ def test_headshot_writes_one_file_per_generated_image(sandbox, paths, photos, tm
             {"style_ids": styles, "output_count": 3},
             output=str(tmp_path / "shots") + "/",
         )
+    name = "face_headshot_style-" + "-".join(map(str, styles)) + "_count-3"
     base = tmp_path / "shots"
     assert result.files == [
-        str(base / "face_headshot.jpg"),
-        str(base / "face_headshot_2.jpg"),
-        str(base / "face_headshot_3.jpg"),
+        str(base / f"{name}.jpg"),
+        str(base / f"{name}_2.jpg"),
+        str(base / f"{name}_3.jpg"),
     ]
     images = [Image.open(f) for f in result.files]
     assert all(i.size == (120, 100) and i.format == "JPEG" for i in images)
@@ -449,10 +450,11 @@ def test_headshot_writes_one_file_per_generated_image(sandbox, paths, photos, tm
 
 
 def test_avatar_count_defaults_to_one_image_per_style(sandbox_env, photos, tmp_path):
-    result = run_cli("--json", "avatar", str(photos["face"]), "--style", style_id("avatar"))
+    style = style_id("avatar")
+    result = run_cli("--json", "avatar", str(photos["face"]), "--style", style)
     assert result.code == 0, result.stderr
     [obj] = result.json_lines()
-    assert obj["files"] == [str(tmp_path / "face_avatar.jpg")]
+    assert obj["files"] == [str(tmp_path / f"face_avatar_style-{style}.jpg")]
     [task] = tasks_of(sandbox_env, "ai-avatar")
     assert task.body["payload"]["custom"] == {"output_count": 1}
 

@@ -370,7 +370,7 @@ def test_image_to_video_makes_an_mp4_of_the_asked_length(sandbox_env, tmp_path):
     )
     assert result.code == 0, result.stderr
     [obj] = result.json_lines()
-    out = tmp_path / "portrait_image-to-video.mp4"
+    out = tmp_path / f"portrait_image-to-video_style-{style}_duration-10.mp4"
     assert obj["files"] == [str(out)]
     data = out.read_bytes()
     assert data[4:8] == b"ftyp" and mp4_duration(data) == 10.0
@@ -412,7 +412,7 @@ def test_video_face_swap_uploads_the_face_to_an_image_endpoint(
         [result] = yce.run(
             "video-face-swap", str(video), {"duration": 4}, extra_inputs={"face": str(face)}
         )
-    out = tmp_path / "clip_video-face-swap.mp4"
+    out = tmp_path / "clip_video-face-swap_duration-4_face-face.mp4"
     assert result.files == [str(out)] and out.read_bytes() == video.read_bytes()
     uploads = [path for method, path in sandbox.requests if "/file/" in path]
     assert sorted(uploads) == ["/s2s/v1.1/file/face-swap", "/s2s/v1.1/file/face-swap-vid"]
@@ -445,7 +445,9 @@ def test_one_duration_serves_several_clips_without_ffprobe(sandbox, paths, tmp_p
         reports = yce.run("video-enhance", [str(first), str(second)], {"duration": 2})
     assert [r.status for r in reports] == ["success", "success"]
     for name in ("a", "b"):
-        assert (tmp_path / f"{name}_video-enhance.mp4").read_bytes() == first.read_bytes()
+        assert (
+            tmp_path / f"{name}_video-enhance_duration-2.mp4"
+        ).read_bytes() == first.read_bytes()
     bodies = [task.body["payload"]["custom"] for task in sandbox.tasks.values()]
     assert bodies == [{"dst_duration": 2}, {"dst_duration": 2}]
 

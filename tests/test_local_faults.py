@@ -103,7 +103,7 @@ def test_a_file_size_limit_is_exit_11_naming_the_result_and_resume_finishes_it(
         timeout=60,
         preexec_fn=limit_file_size(256_000),
     )
-    target = tmp_path / "noise_enhance.jpg"
+    target = tmp_path / "noise_enhance_scale-1.jpg"
     assert proc.returncode == ExitStatus.LOCAL == 11, proc.stderr
     assert f"{target}: the file is larger than" in proc.stderr and "ulimit -f" in proc.stderr
     assert "Traceback" not in proc.stderr and "bug" not in proc.stderr

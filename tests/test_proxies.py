@@ -15,7 +15,7 @@ def test_sandbox_runs_with_proxy_variables_pointing_nowhere(tmp_path):
     env = dict.fromkeys(PROXY_VARIABLES, UNREACHABLE)
     result = run_cli("--sandbox", "enhance", str(SAMPLE), "--scale", "1", env=env)
     assert result.code == 0, result.stderr
-    assert (tmp_path / "sample_enhance.jpg").exists()
+    assert (tmp_path / "sample_enhance_scale-1.jpg").exists()
 
 
 def proxies_for(client: Client, url: str) -> dict:

@@ -69,7 +69,7 @@ def test_ring_and_earring_run_with_only_an_api_key(sandbox, pictures, tmp_path):
     )
     assert result.code == 0, result.stderr
     [obj] = result.json_lines()
-    assert obj["files"] == [str(tmp_path / "ring_ring-vto.jpg")]
+    assert obj["files"] == [str(tmp_path / "ring_ring-vto_finger-ring_source-hand.jpg")]
     assert Image.open(obj["files"][0]).size == (400, 300)  # composed onto the hand photo
     [task] = sandbox.tasks.values()
     assert task.body["object_infos"][0]["parameter"]["ring_wearing_finger"] == 3

@@ -37,6 +37,7 @@ from ycecli.errors import (
     YceError,
 )
 from ycecli.features import Feature, InputSpec, get_feature
+from ycecli.naming import check_output_name, convert_image, name_tail
 from ycecli.scheduler import Scheduler
 from ycecli.validate import check_output_path
 
@@ -84,7 +85,15 @@ class TaskResult:
     charged: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The `task` object of docs/json.md. `extra` leaves out what is said
+        elsewhere: the display table (rows of the other fields) and any value the
+        API's own `data` already holds (face-analyze's analysis)."""
+        fields_ = asdict(self)
+        in_data = [v for item in self.data if isinstance(item, dict) for v in item.values()]
+        fields_["extra"] = {
+            k: v for k, v in self.extra.items() if k != "table" and v not in in_data
+        }
+        return {"kind": "task", **fields_}
 
     def record_error(self, exc: YceError) -> None:
         """The one way a failure is written into a result."""
@@ -316,13 +325,15 @@ class Yce:
         rules: Mapping[str, Any] | None = None,
         layout: Mapping[str, Path] | None = None,
         existing_ok: bool = False,
+        params: Mapping[str, Any] | None = None,
     ) -> list[Job]:
         """Resolve and check every input and output; raise before anything is spent.
 
         `rules` overrides a input's MediaRules by input name (limits that depend on
         parameters); `layout` gives each input's result folder below the output
         directory (see ycecli.batch); with `existing_ok`, an existing output is left for
-        the caller to judge (it may be this very input's earlier result)."""
+        the caller to judge (it may be this very input's earlier result). `params`, the
+        parameters as the user gave them, name the default outputs (ycecli.naming)."""
         feature = get_feature(feature) if isinstance(feature, str) else feature
         rules = rules or {}
         primary = feature.primary_input
@@ -348,6 +359,10 @@ class Yce:
         as_dir = out_path is not None and (
             len(texts) > 1 or out_path.is_dir() or str(output).endswith(("/", "\\"))
         )
+        if out_path is not None:
+            check_output_name(feature, output, len(texts), as_dir)
+        # A command with no input file is named by the time it ran: it never collides.
+        tail = name_tail(feature, params or {}, extra_inputs or {}) if primary else ""
         jobs: list[Job] = []
         seen: set[Path] = set()
         for text in texts:
@@ -365,7 +380,7 @@ class Yce:
                     base = base / (layout or {}).get(text, Path())
                     suffix = ref.suffix if feature.result == "image" and primary else ""
                     suffix = suffix or RESULT_SUFFIX[feature.result]
-                    target = base / f"{ref.stem}_{feature.command}{suffix}"
+                    target = base / f"{ref.stem}_{feature.command}{tail}{suffix}"
                 if target in seen:
                     raise InvalidInput(
                         f"{feature.command}: two inputs would both write {target}",
@@ -464,6 +479,7 @@ class Yce:
             rules=rules,
             layout=layout,
             existing_ok=True,
+            params=params,
         )
         self._find_done(feature, jobs, resolved, force=force, retry_dropped=retry_dropped)
         # Every per-input check and parameter first: nothing is uploaded unless all pass.
@@ -1004,17 +1020,31 @@ class Yce:
             self._emit(
                 on_event, Event("download", label=label, done=0, total=None, message=str(path))
             )
+            convertible = target_given and feature.result == "image"
+            # A result in another format than the -o name asks for (a PNG cut-out into
+            # big.jpg) is fetched beside it, converted, then put in place.
+            fetched = path.with_name(f".{path.name}.fetched") if convertible else path
             download(
                 self.client,
                 item.url,
-                path,
-                overwrite=overwrite,
+                fetched,
+                overwrite=overwrite or convertible,
                 kind=feature.result,
                 from_reply=True,
                 on_progress=lambda done, total, p=path: self._emit(
                     on_event, Event("download", label=label, done=done, total=total, message=str(p))
                 ),
             )
+            if convertible:
+                from ycecli.transfer import place_file, remove_stale_parts
+
+                remove_stale_parts(path)  # what a killed run left beside the -o name
+
+                try:
+                    convert_image(fetched, path)
+                    place_file(fetched, path, overwrite=overwrite)
+                finally:
+                    fetched.unlink(missing_ok=True)
             written.append(str(path))
         return written
 

@@ -284,8 +284,13 @@ def load_profile(
     paths: Paths | None = None,
     env: dict[str, str] | None = None,
 ) -> Profile:
-    """Resolve the profile to use: --profile, else $YCE_PROFILE, else the file's
-    default, overlaid with the environment overrides."""
+    """Resolve the profile to use and its fields.
+
+    Which profile: `name` (the --profile flag), else $YCE_PROFILE, else the file's
+    default. Which values: a profile named by the flag must exist, and its fields win
+    over the YCE_* variables, which only fill the fields it leaves unset (the user
+    asked for that profile by name); otherwise the YCE_* variables win over the file,
+    and with the credential variables set no file or profile is needed."""
     env = os.environ if env is None else env
     paths = paths or Paths.from_env(env)
     cfg = ConfigFile.load(paths.config_file)
@@ -296,14 +301,17 @@ def load_profile(
     if chosen in cfg.profiles:
         values.update({k: v for k, v in cfg.profiles[chosen].items() if v is not None})
         sources.update({k: str(paths.config_file) for k in values})
-    elif (name or env.get(ENV_PROFILE)) and not overrides:
+    elif name or (env.get(ENV_PROFILE) and not overrides):
         known = ", ".join(sorted(cfg.profiles)) or "none"
         raise ConfigError(
             f"no profile named {chosen!r} in {paths.config_file} (profiles: {known})",
-            hint=f"Create it with `{shell_command('yce', 'profile', 'add', chosen)}`, or set "
-            "YCE_CLIENT_ID and YCE_CLIENT_SECRET (or YCE_API_KEY) in the environment.",
+            hint=f"Create it with `{shell_command('yce', 'profile', 'add', chosen)}`, "
+            "or leave out --profile to use the YCE_CLIENT_ID and YCE_CLIENT_SECRET (or "
+            "YCE_API_KEY) variables.",
         )
     for fld, value in overrides.items():
+        if name and fld in values:
+            continue
         values[fld] = value
         sources[fld] = next(var for var, f in ENV_OVERRIDES.items() if f == fld)
     values = {k: _FIELD_TYPES[k](v) if k in _FIELD_TYPES else v for k, v in values.items()}

@@ -58,11 +58,19 @@ class YceError(Exception):
 
     def to_dict(self) -> dict:
         return {
+            "kind": "error",
             "error": type(self).__name__,
             "error_message": self.message,
             "hint": self.hint,
             "exit_status": int(self.exit_status),
         }
+
+
+class UsageError(YceError):
+    """The command line asks for something that cannot work (options that exclude
+    each other, a stream that is a terminal); found before anything is read or sent."""
+
+    exit_status = ExitStatus.USAGE
 
 
 class ConfigError(YceError):

@@ -207,6 +207,13 @@ class Journal:
         if new:
             path.chmod(0o600)
         self.db.row_factory = sqlite3.Row
+        with _setup_lock(path):
+            self._set_up()
+
+    def _set_up(self) -> None:
+        """Journal mode, schema and migrations, one process at a time: SQLite answers
+        "database is locked" at once, without waiting, to a second process switching
+        a new database to WAL."""
         self.db.execute("PRAGMA journal_mode=WAL")
         # WAL with NORMAL: a commit survives the process being killed at any point
         # (what resuming relies on) without an fsync per write, which would hold up
@@ -499,6 +506,21 @@ class Journal:
 
     def close(self) -> None:
         self.db.close()
+
+
+@contextmanager
+def _setup_lock(path: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # no file locks: set up without one
+        yield
+        return
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _all_exist(paths: list) -> bool:

@@ -47,6 +47,9 @@ class GroupedHelp(TyperGroup):
                 self.add_command(command, cmd_name)
         return command
 
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
+
     def resolve_command(self, ctx, args):
         # Typer suggests close names only among commands already built; the lazy
         # feature commands count too.
@@ -85,6 +88,82 @@ class GroupedHelp(TyperGroup):
 
 
 TOOLS_PANEL = "Account and tools"
+
+# The root's options that may also follow the command (`yce enhance x.jpg --json`), as
+# aws and httpie allow: flags, and the options that take a value.
+GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug", "--sandbox")
+GLOBAL_VALUED = ("--profile", "-p")
+
+
+def _valued_options(command) -> set[str]:
+    """The option names of a command that take a value: the token after them is that
+    value, never a global option."""
+    names: set[str] = set()
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if param.param_type_name == "option":
+            names.update(param.opts)
+            names.update(param.secondary_opts)
+    return names
+
+
+def _own_options(command) -> set[str]:
+    names: set[str] = set()
+    for param in getattr(command, "params", []):
+        names.update(getattr(param, "opts", []))
+        names.update(getattr(param, "secondary_opts", []))
+    return names
+
+
+def hoist_global_options(group, ctx, args: list[str]) -> list[str]:
+    """Move the global options found after the command to before it, so Click parses
+    them as the root's. Values of the command's own options are left alone, as is
+    everything after `--`, and an option the command declares itself stays its own."""
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] != "--":
+        token = args[index]
+        index += 2 if token in GLOBAL_VALUED else 1
+    if index >= len(args) or args[index] == "--":
+        return args
+    head, rest = args[:index], args[index:]
+    command = group
+    valued: set[str] = set()
+    own: set[str] = set()
+    hoisted: list[str] = []
+    kept: list[str] = []
+    i = 0
+    expect_name = True
+    while i < len(rest):
+        token = rest[i]
+        if token == "--":
+            kept.extend(rest[i:])
+            break
+        if expect_name and not token.startswith("-") and hasattr(command, "get_command"):
+            sub = command.get_command(ctx, token)
+            if sub is not None:
+                command = sub
+                valued, own = _valued_options(sub), _own_options(sub)
+                expect_name = hasattr(sub, "get_command")
+                kept.append(token)
+                i += 1
+                continue
+            expect_name = False
+        name = token.split("=", 1)[0]
+        if name not in own and (token in GLOBAL_FLAGS or name in GLOBAL_VALUED):
+            if token in GLOBAL_FLAGS or "=" in token:
+                hoisted.append(token)
+                i += 1
+            elif i + 1 == len(rest):
+                ctx.fail(f"Option {token!r} requires an argument.")
+            else:
+                hoisted.extend(rest[i : i + 2])
+                i += 2
+            continue
+        step = 2 if token in valued else 1
+        kept.extend(rest[i : i + step])
+        i += step
+    return head + hoisted + kept if hoisted else args
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.jsonlines import shaped
 
 app = typer.Typer(help="Check credentials and manage cached access tokens.", no_args_is_help=True)
 
@@ -19,7 +20,7 @@ def check(ctx: typer.Context) -> None:
     state = ctx.obj
     info = state.yce().auth_check()
     if state.json:
-        state.reporter.data(info)
+        state.reporter.data(shaped("auth", info))
         return
     if "token" in info:
         state.reporter.out(
@@ -41,6 +42,6 @@ def logout(ctx: typer.Context) -> None:
     state = ctx.obj
     removed = TokenStore(state.paths()).drop_all()
     if state.json:
-        state.reporter.data({"tokens_removed": removed})
+        state.reporter.data(shaped("logout", {"tokens_removed": removed}))
     else:
         state.reporter.note(f"removed {removed} cached token(s)")

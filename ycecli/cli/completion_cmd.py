@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.jsonlines import shaped
 
 app = typer.Typer(
     help="Print or install the shell completion script for bash, zsh or fish.",
@@ -120,7 +121,7 @@ def install(
     tmp.write_text(script, encoding="utf-8")
     tmp.replace(path)
     if state.json:
-        state.reporter.data({"shell": shell.value, "path": str(path)})
+        state.reporter.data(shaped("completion", {"shell": shell.value, "path": str(path)}))
         return
     state.reporter.out(str(path))
     state.reporter.note(

@@ -25,6 +25,7 @@ from ycecli.cli.options import (
 )
 from ycecli.errors import ExitStatus, InvalidInput
 from ycecli.features import Feature, InputSpec, Param
+from ycecli.jsonlines import shaped
 
 _PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "point": str}
 
@@ -96,79 +97,42 @@ def make_command(feature: Feature):
     primary = feature.primary_input
 
     def command(ctx: typer.Context, **kwargs: Any) -> None:
-        from ycecli import batch
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        from ycecli.cli import streams
 
         state = ctx.obj
-        texts = kwargs.pop("inputs", None) or []
-        output = kwargs.pop("output")
-        overwrite = kwargs.pop("overwrite")
-        timeout = kwargs.pop("timeout")
-        batch_options = {name: kwargs.pop(name, None) for name in BATCH_OPTIONS}
-        extra = {}
-        for spec in feature.inputs:
-            value = kwargs.pop(spec.name, None)
-            if spec is not primary and value is not None:
-                extra[spec.name] = value
-        params = {
-            name: value.value if isinstance(value, Enum) else value
-            for name, value in kwargs.items()
-            if value is not None
-        }
-        layout = None
-        if primary is not None:
-            shard = batch.parse_shard(batch_options["shard"])
-            items = batch.expand_inputs(
-                texts,
-                content_types=primary.rules.content_types,
-                recursive=batch_options["recursive"],
-                from_file=batch_options["from_file"],
+        texts = kwargs.get("inputs") or []
+        to_stdout = kwargs.get("output") == streams.STDIN
+        from_stdin = primary is not None and streams.takes_stdin(texts, kwargs.get("from_file"))
+        if to_stdout:
+            streams.check_stdout_sink(
+                inputs=1 if primary is None else len(texts) + bool(kwargs.get("from_file")),
+                json_mode=state.json,
             )
-            if not items:
-                raise InvalidInput(f"{feature.command}: no input given")
-            items = [item for item in items if batch.in_shard(item, shard)]
-            texts = [item.text for item in items]
-            layout = {item.text: item.folder for item in items}
-            if not texts:
-                state.reporter.note(f"shard {batch_options['shard']} holds no input; nothing to do")
-                return
-        if batch_options["dry_run"]:
-            _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
+        if not (from_stdin or to_stdout):
+            _run_feature(feature, state, kwargs)
             return
-        started = time.monotonic()
-        yce = state.yce()
-        budget = yce.client.budget
-        state.reporter.expect(texts, budget=budget.remaining)
-        # Waits outside the scheduler's own (a 429's back-off, a budget spent by other
-        # processes) would otherwise pass in silence.
-        yce.client.on_wait = budget.on_wait = state.reporter.on_wait
-        results = yce.run(
-            feature,
-            texts,
-            params,
-            extra_inputs=extra,
-            output=output,
-            overwrite=overwrite,
-            timeout=timeout,
-            on_event=state.reporter.on_event,
-            on_result=state.reporter.task_result,
-            raise_errors=len(texts) <= 1 and primary is not None,
-            layout=layout,
-            force=batch_options["force"],
-            retry_dropped=batch_options["retry_dropped"],
-            max_tasks=batch_options["max_tasks"],
-            fail_fast=batch_options["fail_fast"],
-        )
-        state.reporter.stop()
-        failed = [r for r in results if r.status in FAILED_STATUSES]
-        if len(texts) > 1:
-            _summary(state, results, len(texts), yce, time.monotonic() - started)
-        if failed:
-            if len(texts) <= 1:
-                for r in failed:
-                    state.reporter.error(f"{r.input}: {r.error_message}")
-            if any(r.status in ("success", "skipped") for r in results):
-                raise typer.Exit(int(ExitStatus.PARTIAL))
-            raise typer.Exit(failed[0].exit_status or int(ExitStatus.ERROR))
+        folder = Path(tempfile.mkdtemp(prefix="yce-stream-"))
+        try:
+            if from_stdin:
+                kwargs["inputs"] = [str(streams.read_stdin(folder))]
+            if to_stdout:
+                (folder / "out").mkdir()
+                kwargs["output"] = str(folder / "out") + "/"
+            results = _run_feature(
+                feature,
+                state,
+                kwargs,
+                shown_as={kwargs["inputs"][0]: "-"} if from_stdin else {},
+                quiet_paths=to_stdout,
+            )
+            if to_stdout and results:
+                streams.write_to_stdout(results[0].files, feature.command)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     params = [
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
@@ -221,6 +185,103 @@ def make_command(feature: Feature):
     return guarded(command)
 
 
+def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_paths=False):
+    """Run one feature command's inputs; return their results (None for a dry run).
+
+    `shown_as` renames inputs in what is reported (stdin's temporary file as `-`);
+    `quiet_paths` keeps result paths off stdout (it carries the result's bytes)."""
+    from ycecli import batch
+
+    primary = feature.primary_input
+    texts = kwargs.pop("inputs", None) or []
+    output = kwargs.pop("output")
+    overwrite = kwargs.pop("overwrite")
+    timeout = kwargs.pop("timeout")
+    batch_options = {name: kwargs.pop(name, None) for name in BATCH_OPTIONS}
+    extra = {}
+    for spec in feature.inputs:
+        value = kwargs.pop(spec.name, None)
+        if spec is not primary and value is not None:
+            extra[spec.name] = value
+    params = {
+        name: value.value if isinstance(value, Enum) else value
+        for name, value in kwargs.items()
+        if value is not None
+    }
+    layout = None
+    if primary is not None:
+        shard = batch.parse_shard(batch_options["shard"])
+        items = batch.expand_inputs(
+            texts,
+            content_types=primary.rules.content_types,
+            recursive=batch_options["recursive"],
+            from_file=batch_options["from_file"],
+        )
+        if not items:
+            raise InvalidInput(f"{feature.command}: no input given")
+        items = [item for item in items if batch.in_shard(item, shard)]
+        texts = [item.text for item in items]
+        layout = {item.text: item.folder for item in items}
+        if not texts:
+            state.reporter.note(f"shard {batch_options['shard']} holds no input; nothing to do")
+            return []
+    if batch_options["dry_run"]:
+        _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
+        return None
+    started = time.monotonic()
+    yce = state.yce()
+    state.reporter.expect(texts, budget=yce.client.budget.remaining)
+    # Waits outside the scheduler's own (a 429's back-off, a budget spent by other
+    # processes) would otherwise pass in silence.
+    yce.client.on_wait = state.reporter.on_wait
+    on_result = state.reporter.task_result
+    on_event = state.reporter.on_event
+    if shown_as:
+
+        def on_event(event) -> None:
+            event.label = shown_as.get(event.label, event.label)
+            state.reporter.on_event(event)
+
+    if shown_as or quiet_paths:
+
+        def on_result(result) -> None:
+            result.input = (shown_as or {}).get(result.input, result.input)
+            if quiet_paths and result.status in ("success", "skipped"):
+                state.reporter.note(f"{result.input}: {result.status}; result written to stdout")
+                return
+            state.reporter.task_result(result)
+
+    results = yce.run(
+        feature,
+        texts,
+        params,
+        extra_inputs=extra,
+        output=output,
+        overwrite=overwrite,
+        timeout=timeout,
+        on_event=on_event,
+        on_result=on_result,
+        raise_errors=len(texts) <= 1 and primary is not None,
+        layout=layout,
+        force=batch_options["force"],
+        retry_dropped=batch_options["retry_dropped"],
+        max_tasks=batch_options["max_tasks"],
+        fail_fast=batch_options["fail_fast"],
+    )
+    state.reporter.stop()
+    failed = [r for r in results if r.status in FAILED_STATUSES]
+    if len(texts) > 1:
+        _summary(state, results, len(texts), yce, time.monotonic() - started)
+    if failed:
+        if len(texts) <= 1:
+            for r in failed:
+                state.reporter.error(f"{r.input}: {r.error_message}")
+        if any(r.status in ("success", "skipped") for r in results):
+            raise typer.Exit(int(ExitStatus.PARTIAL))
+        raise typer.Exit(failed[0].exit_status or int(ExitStatus.ERROR))
+    return results
+
+
 BATCH_OPTIONS = (
     "recursive",
     "from_file",
@@ -239,11 +300,18 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
     from ycecli.config import Profile
 
     planner = Yce(Profile(name="dry-run"), paths=state.paths())
+    given = params
     params = feature.resolve_params(params)
     local = [t for t in texts if not t.startswith(("http://", "https://", "id:"))]
     checked = (
         planner.plan(
-            feature, local, extra_inputs=extra, output=output, overwrite=overwrite, layout=layout
+            feature,
+            local,
+            extra_inputs=extra,
+            output=output,
+            overwrite=overwrite,
+            layout=layout,
+            params=given,
         )
         if local
         else []
@@ -263,9 +331,12 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
         for text in texts:
             target = targets.get(text)
             state.reporter.data(
-                {"input": text, "output": str(target) if target else None, "params": params}
+                shaped(
+                    "plan_input",
+                    {"input": text, "output": str(target) if target else None, "params": params},
+                )
             )
-        state.reporter.data({"plan": plan})
+        state.reporter.data(shaped("plan", plan))
         return
     for text in texts:
         target = targets.get(text)

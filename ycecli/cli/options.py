@@ -30,8 +30,10 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Where to write: a file (one input) or a directory (ends with / or exists). "
-        "Default: <input>_<command>.<ext> in the current directory.",
+        help="Where to write: a file (one input; its extension picks the format), a "
+        "directory (ends with / or exists), or - for stdout. Default: "
+        "<input>_<command>[_<option>-<value>...].<ext> in the current directory, naming "
+        "every option set to other than its default.",
         show_default=False,
     ),
 ]

@@ -13,6 +13,7 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.errors import ConfigError, InvalidInput
+from ycecli.jsonlines import shaped
 
 app = typer.Typer(help="Add, list, show, select and remove profiles.", no_args_is_help=True)
 
@@ -160,7 +161,7 @@ def list_profiles(ctx: typer.Context) -> None:
         rows.append({"name": name, "default": name == cfg.default_profile, "apis": kinds})
     if state.json:
         for row in rows:
-            state.reporter.data(row)
+            state.reporter.data(shaped("profile", row))
         return
     if not rows:
         state.reporter.note(f"no profiles in {cfg.path}; add one with `yce profile add NAME`")
@@ -192,7 +193,7 @@ def show(
     data = profile.redacted()
     data["sources"] = profile.sources
     if state.json:
-        state.reporter.data(data)
+        state.reporter.data(shaped("profile_detail", data))
         return
     for key, value in data.items():
         if key == "sources":

@@ -11,6 +11,7 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.cli.options import FiniteFloat
+from ycecli.jsonlines import shaped
 
 app = typer.Typer(help="Run the local API emulator.", no_args_is_help=True)
 
@@ -47,7 +48,7 @@ def serve(
     sandbox = Sandbox(port=port, config=config).start()
     env = sandbox.env()
     if state.json:
-        state.reporter.data({"url": sandbox.url, "env": env})
+        state.reporter.data(shaped("sandbox", {"url": sandbox.url, "env": env}))
     else:
         for key, value in env.items():
             state.reporter.out(f"export {key}={shlex.quote(value)}")

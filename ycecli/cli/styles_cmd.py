@@ -13,6 +13,7 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.errors import InvalidInput, OutputExists
+from ycecli.jsonlines import shaped
 from ycecli.shell import shell_command
 
 app = typer.Typer(help="List the styles a feature offers (for --style).", no_args_is_help=True)
@@ -63,7 +64,7 @@ def _pages(state, fetch, key: str, starting_token, all_pages: bool) -> list:
         seen.add(str(token))
     if token not in (None, "") and not all_pages:
         if state.json:
-            state.reporter.data({"next_token": token})
+            state.reporter.data(shaped("next_page", {"next_token": token}))
         else:
             state.reporter.note(f"more: {shell_command('--starting-token', token)} (or --all)")
     return items
@@ -100,7 +101,7 @@ def groups(
     )
     for group in items:
         if state.json:
-            state.reporter.data(group)
+            state.reporter.data(shaped("style_group", group))
         else:
             state.reporter.out(f"{group['id']}  {(group.get('info') or {}).get('title', '')}")
 
@@ -173,7 +174,7 @@ def list_styles_cmd(
         )
         for style in items:
             if state.json:
-                state.reporter.data({**style, "style_group_id": group})
+                state.reporter.data(shaped("style", {**style, "style_group_id": group}))
             else:
                 info = style.get("info") or {}
                 state.reporter.out(
@@ -182,7 +183,7 @@ def list_styles_cmd(
         return
     for cat in list_by_category(client, spec.slug, category or ()):
         if state.json:
-            state.reporter.data(cat)
+            state.reporter.data(shaped("style_category", cat))
             continue
         state.reporter.out(f"# {cat.get('name')} (category {cat.get('id')})")
         for style in cat.get("styles") or []:

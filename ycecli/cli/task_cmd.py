@@ -9,6 +9,7 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.cli.options import OutputOpt, OverwriteOpt, TimeoutOpt
+from ycecli.jsonlines import iso_time, shaped
 
 app = typer.Typer(help="List journaled tasks; check or resume one by id.", no_args_is_help=True)
 
@@ -33,7 +34,12 @@ def list_tasks(
     records = state.yce().task_list(limit=limit, open_only=open_only)
     if state.json:
         for record in records:
-            state.reporter.data(record.to_dict())
+            row = record.to_dict()
+            row.update(
+                created_at=iso_time(row.get("created_at")),
+                updated_at=iso_time(row.get("updated_at")),
+            )
+            state.reporter.data(shaped("journal_task", row))
         return
     if not records:
         state.reporter.note("no tasks in the journal")
@@ -56,7 +62,9 @@ def status(ctx: typer.Context, feature: FeatureArg, task_id: TaskIdArg) -> None:
     state = ctx.obj
     result = state.yce().task_status(feature, task_id)
     if state.json:
-        state.reporter.data({"feature": feature, "task_id": task_id, **result.raw})
+        state.reporter.data(
+            shaped("task_status", {"feature": feature, "task_id": task_id, **result.raw})
+        )
         return
     line = f"{result.status}"
     if result.error:

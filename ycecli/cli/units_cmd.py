@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.jsonlines import iso_time_ms, shaped
 from ycecli.shell import shell_command
 
 app = typer.Typer(
@@ -34,7 +35,8 @@ def balance(ctx: typer.Context) -> None:
     state = ctx.obj
     units = state.yce().units()
     if state.json:
-        state.reporter.data(units)
+        lots = [{**lot, "expiry": iso_time_ms(lot.get("expiry"))} for lot in units["lots"]]
+        state.reporter.data(shaped("units", {"total": units["total"], "lots": lots}))
         return
     state.reporter.out(str(units["total"]))
     for lot in units["lots"]:
@@ -75,13 +77,14 @@ def history(
         rows.extend(page["history"])
         if state.json:
             for item in page["history"]:
-                state.reporter.data(item)
+                when = iso_time_ms(item.get("timestamp"))
+                state.reporter.data(shaped("unit_history", {**item, "timestamp": when}))
         token = page["next_token"]
         if not all_pages or token in (None, ""):
             break
     if state.json:
         if not all_pages and token not in (None, ""):
-            state.reporter.data({"next_token": token})
+            state.reporter.data(shaped("next_page", {"next_token": token}))
         return
     for item in rows:
         amount = sum(int(c.get("amount") or 0) for c in (item.get("info") or {}).get("credits", []))
