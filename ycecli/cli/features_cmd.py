@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from enum import Enum
@@ -19,6 +20,7 @@ from ycecli.cli.options import (
     OutputOpt,
     OverwriteOpt,
     RecursiveOpt,
+    ReportOpt,
     RetryDroppedOpt,
     ShardOpt,
     TimeoutOpt,
@@ -166,6 +168,7 @@ def make_command(feature: Feature):
         ("overwrite", OverwriteOpt, False),
         ("timeout", TimeoutOpt, None),
         ("dry_run", DryRunOpt, False),
+        ("report", ReportOpt, None),
     ]
     if primary is not None:
         shared_options += [
@@ -197,6 +200,9 @@ def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_
     output = kwargs.pop("output")
     overwrite = kwargs.pop("overwrite")
     timeout = kwargs.pop("timeout")
+    report = kwargs.pop("report", None)
+    if report is not None:
+        _check_report_path(report)
     batch_options = {name: kwargs.pop(name, None) for name in BATCH_OPTIONS}
     extra = {}
     for spec in feature.inputs:
@@ -227,6 +233,8 @@ def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_
             return []
     if batch_options["dry_run"]:
         _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
+        if report is not None:
+            state.reporter.note(f"dry run: nothing ran, so no report was written to {report}")
         return None
     started = time.monotonic()
     yce = state.yce()
@@ -251,7 +259,8 @@ def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_
                 return
             state.reporter.task_result(result)
 
-    results = yce.run(
+    run = functools.partial(
+        yce.run,
         feature,
         texts,
         params,
@@ -268,6 +277,10 @@ def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_
         max_tasks=batch_options["max_tasks"],
         fail_fast=batch_options["fail_fast"],
     )
+    if report is None:
+        results = run()
+    else:
+        results = _run_and_report(state, feature, run, texts, params, report)
     state.reporter.stop()
     failed = [r for r in results if r.status in FAILED_STATUSES]
     if len(texts) > 1:
@@ -279,6 +292,45 @@ def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_
         if any(r.status in ("success", "skipped") for r in results):
             raise typer.Exit(int(ExitStatus.PARTIAL))
         raise typer.Exit(failed[0].exit_status or int(ExitStatus.ERROR))
+    return results
+
+
+def _check_report_path(report: str) -> None:
+    """Refuse a report path that cannot be written before anything is spent."""
+    from pathlib import Path
+
+    if report == "-" or report.endswith(("/", "\\")) or Path(report).is_dir():
+        raise InvalidInput(
+            f"--report {report}: give a file name", hint="For example: --report report.html"
+        )
+
+
+def _run_and_report(state, feature: Feature, run, texts, params, report: str):
+    """Run, then write the report whatever happened, a failure included: a failed
+    run is what a report is most often read for."""
+    from pathlib import Path
+
+    from ycecli.api import TaskResult
+    from ycecli.errors import YceError
+    from ycecli.report import rows_from_results, write_report
+
+    sent = feature.resolve_params(params)
+    title = f"yce {feature.command}: {len(texts)} input(s)"
+    try:
+        results = run()
+    except YceError as exc:
+        if len(texts) != 1:
+            # Several inputs fail this way only before any task starts (a missing file).
+            state.reporter.note(f"nothing ran, so no report was written to {report}")
+            raise
+        # One input raises instead of returning its result; report it all the same.
+        failed = TaskResult(feature=feature.command, input=texts[0])
+        failed.record_error(exc)
+        write_report(rows_from_results([failed], sent), Path(report), title=title)
+        state.reporter.note(f"report: {report}")
+        raise
+    write_report(rows_from_results(results, sent), Path(report), title=title)
+    state.reporter.note(f"report: {report}")
     return results
 
 

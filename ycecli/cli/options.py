@@ -51,6 +51,18 @@ TimeoutOpt = Annotated[
     ),
 ]
 
+ReportOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        help="Also write FILE.html: one self-contained page with each input's before and "
+        "after thumbnails, status, parameters, task id, units and errors, and a filter "
+        "for failures (replaces FILE).",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+
 # Many inputs on one command (batch runs)
 RecursiveOpt = Annotated[
     bool, typer.Option("--recursive", "-r", help="Include files in subfolders of directories.")
