@@ -113,7 +113,7 @@ class Browser:
             "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}
         )
         self.session = attached["sessionId"]
-        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
+        for domain in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
             self.send(domain)
         self.send(
             "Emulation.setDeviceMetricsOverride",
@@ -130,6 +130,14 @@ class Browser:
         if "exceptionDetails" in reply:
             raise RuntimeError(reply["exceptionDetails"])
         return reply["result"].get("value")
+
+    def loaded_urls(self) -> list[str]:
+        """Every URL the page asked for, itself included."""
+        return [
+            event["params"]["request"]["url"]
+            for event in self.events
+            if event.get("method") == "Network.requestWillBeSent"
+        ]
 
     def console_errors(self) -> list[str]:
         """What a developer would see in red in the console: errors logged by the page,

@@ -1175,8 +1175,15 @@ class Yce:
             results.append(result)
         return results
 
-    def task_list(self, *, limit: int = 50, open_only: bool = False) -> list[jr.TaskRecord]:
-        return self.journal.list(limit=limit, open_only=open_only)
+    def task_list(
+        self,
+        *,
+        limit: int | None = 50,
+        open_only: bool = False,
+        since: float | None = None,
+        owner: str | None = None,
+    ) -> list[jr.TaskRecord]:
+        return self.journal.list(limit=limit, open_only=open_only, since=since, owner=owner)
 
     # -- units ----------------------------------------------------------------------
 

@@ -494,14 +494,32 @@ class Journal:
         )
         return _record(rows[0]) if rows else None
 
-    def list(self, *, limit: int = 50, open_only: bool = False) -> list[TaskRecord]:
-        query = "SELECT * FROM tasks"
+    def list(
+        self,
+        *,
+        limit: int | None = 50,
+        open_only: bool = False,
+        since: float | None = None,
+        owner: str | None = None,
+    ) -> list[TaskRecord]:
+        """Newest first; `since` (seconds since the epoch) and `owner` narrow it to the
+        tasks created from then on, or claimed by one process (one run)."""
+        conditions: list[str] = []
         args: list[Any] = []
         if open_only:
-            query += f" WHERE state IN ({', '.join('?' * len(OPEN_STATES))})"
+            conditions.append(f"state IN ({', '.join('?' * len(OPEN_STATES))})")
             args.extend(OPEN_STATES)
+        if since is not None:
+            conditions.append("created_at >= ?")
+            args.append(since)
+        if owner is not None:
+            conditions.append("owner = ?")
+            args.append(owner)
+        query = "SELECT * FROM tasks"
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
         query += " ORDER BY id DESC LIMIT ?"
-        args.append(limit)
+        args.append(-1 if limit is None else limit)
         return [_record(r) for r in self._read(query, args)]
 
     def close(self) -> None:

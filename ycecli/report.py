@@ -119,19 +119,41 @@ def rows_from_records(records: Iterable[Any]) -> list[ReportRow]:
     return rows
 
 
-def select_records(journal_records: Sequence[Any], *, last: int | None = None, since=None):
-    """Which journaled tasks a report covers: the `last` newest, those created at or
-    after `since` (seconds since the epoch), or else the latest run: every task the
-    process that touched the newest one claimed."""
-    records = sorted(journal_records, key=lambda r: (r.created_at, r.id), reverse=True)
-    if since is not None:
-        records = [r for r in records if r.created_at >= since]
-    if last is not None:
-        return records[:last]
-    if since is not None or not records:
-        return records
-    owner = records[0].owner
-    return [r for r in records if r.owner == owner] if owner else records[:1]
+def select_records(task_list, *, last: int | None = None, since: float | None = None):
+    """The journaled tasks a report covers, from `Yce.task_list`: the `last` newest,
+    those created at or after `since` (seconds since the epoch), or else the latest
+    run: every task held by the process that claimed the newest one."""
+    if last is not None or since is not None:
+        return task_list(limit=last, since=since)
+    newest = task_list(limit=1)
+    if not newest or not newest[0].owner:
+        return newest
+    return task_list(limit=None, owner=newest[0].owner)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """`30m`, `2h`, `1d` (that long ago) or an ISO 8601 date or time (local time
+    unless it names its zone) as seconds since the epoch."""
+    from datetime import datetime
+
+    from ycecli.errors import InvalidInput
+
+    text = text.strip()
+    now = time.time() if now is None else now
+    amount, unit = text[:-1], text[-1:].lower()
+    if unit in _UNITS and amount.replace(".", "", 1).isdigit():
+        return now - float(amount) * _UNITS[unit]
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"--since {text}: not a time",
+            hint="Give a span ago (30m, 2h, 1d) or a date and time (2026-01-31T12:00).",
+        ) from None
+    return moment.timestamp()
 
 
 def write_report(rows: Sequence[ReportRow], dest: Path, *, title: str) -> Path:

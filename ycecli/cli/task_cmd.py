@@ -53,6 +53,59 @@ def list_tasks(
 
 
 @app.command(
+    "report",
+    epilog=(
+        "Examples: yce task report -o report.html | yce task report --last 10 -o last.html "
+        "| yce task report --since 2h -o today.html | yce --json task report"
+    ),
+)
+@guarded
+def report(
+    ctx: typer.Context,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="The HTML file to write (replaced).")
+    ] = "report.html",
+    last: Annotated[
+        int | None,
+        typer.Option("--last", "-n", min=1, help="The N newest tasks.", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Tasks started since WHEN: a span ago (30m, 2h, 1d) or a date and time "
+            "(2026-01-31T12:00, local unless it ends in Z).",
+            metavar="WHEN",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the HTML batch report of an earlier run from the journal: by default the
+    latest run (every task of the command that started the newest one)."""
+    from pathlib import Path
+
+    from ycecli import report as pages
+
+    state = ctx.obj
+    cutoff = pages.parse_since(since) if since is not None else None
+    records = pages.select_records(state.yce().task_list, last=last, since=cutoff)
+    rows = pages.rows_from_records(records)
+    features = sorted({row.feature for row in rows})
+    title = f"yce {', '.join(features) or 'tasks'}: {len(rows)} task(s) from the journal"
+    path = pages.write_report(rows, Path(output), title=title)
+    failed = sum(1 for row in rows if row.failed)
+    if state.json:
+        state.reporter.data(
+            shaped("report", {"path": str(path), "tasks": len(rows), "failed": failed})
+        )
+        return
+    if not rows:
+        state.reporter.note("no tasks in the journal; the report is empty")
+    state.reporter.out(str(path))
+    state.reporter.note(f"{len(rows)} task(s), {failed} failed")
+
+
+@app.command(
     "status",
     epilog=("Examples: yce task status enhance TASK_ID | yce --json task status ring-vto TASK_ID"),
 )
