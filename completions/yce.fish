@@ -12,7 +12,7 @@ function __yce_commands --description 'The subcommands of a yce command path'
         case 'units'
             printf '%s\n' history
         case 'task'
-            printf '%s\n' list status wait resume
+            printf '%s\n' list report status wait resume
         case 'profile'
             printf '%s\n' add list show use remove
         case 'auth'
@@ -31,30 +31,35 @@ set -g __yce_value_options \
     'enhance:--output' \
     'enhance:-o' \
     'enhance:--timeout' \
+    'enhance:--report' \
     'enhance:--from-file' \
     'enhance:--shard' \
     'enhance:--max-tasks' \
     'bg-remove:--output' \
     'bg-remove:-o' \
     'bg-remove:--timeout' \
+    'bg-remove:--report' \
     'bg-remove:--from-file' \
     'bg-remove:--shard' \
     'bg-remove:--max-tasks' \
     'colorize:--output' \
     'colorize:-o' \
     'colorize:--timeout' \
+    'colorize:--report' \
     'colorize:--from-file' \
     'colorize:--shard' \
     'colorize:--max-tasks' \
     'color-correct:--output' \
     'color-correct:-o' \
     'color-correct:--timeout' \
+    'color-correct:--report' \
     'color-correct:--from-file' \
     'color-correct:--shard' \
     'color-correct:--max-tasks' \
     'lighting:--output' \
     'lighting:-o' \
     'lighting:--timeout' \
+    'lighting:--report' \
     'lighting:--from-file' \
     'lighting:--shard' \
     'lighting:--max-tasks' \
@@ -69,6 +74,7 @@ set -g __yce_value_options \
     'generate:--output' \
     'generate:-o' \
     'generate:--timeout' \
+    'generate:--report' \
     'extend:--canvas' \
     'extend:--ratio' \
     'extend:--position' \
@@ -85,6 +91,7 @@ set -g __yce_value_options \
     'extend:--output' \
     'extend:-o' \
     'extend:--timeout' \
+    'extend:--report' \
     'extend:--from-file' \
     'extend:--shard' \
     'extend:--max-tasks' \
@@ -93,6 +100,7 @@ set -g __yce_value_options \
     'replace:--output' \
     'replace:-o' \
     'replace:--timeout' \
+    'replace:--report' \
     'replace:--from-file' \
     'replace:--shard' \
     'replace:--max-tasks' \
@@ -100,6 +108,7 @@ set -g __yce_value_options \
     'bg-change:--output' \
     'bg-change:-o' \
     'bg-change:--timeout' \
+    'bg-change:--report' \
     'bg-change:--from-file' \
     'bg-change:--shard' \
     'bg-change:--max-tasks' \
@@ -107,6 +116,7 @@ set -g __yce_value_options \
     'bg-blur:--output' \
     'bg-blur:-o' \
     'bg-blur:--timeout' \
+    'bg-blur:--report' \
     'bg-blur:--from-file' \
     'bg-blur:--shard' \
     'bg-blur:--max-tasks' \
@@ -114,6 +124,7 @@ set -g __yce_value_options \
     'obj-remove:--output' \
     'obj-remove:-o' \
     'obj-remove:--timeout' \
+    'obj-remove:--report' \
     'obj-remove:--from-file' \
     'obj-remove:--shard' \
     'obj-remove:--max-tasks' \
@@ -128,6 +139,7 @@ set -g __yce_value_options \
     'hair-color:--output' \
     'hair-color:-o' \
     'hair-color:--timeout' \
+    'hair-color:--report' \
     'hair-color:--from-file' \
     'hair-color:--shard' \
     'hair-color:--max-tasks' \
@@ -136,6 +148,7 @@ set -g __yce_value_options \
     'hair-style:--output' \
     'hair-style:-o' \
     'hair-style:--timeout' \
+    'hair-style:--report' \
     'hair-style:--from-file' \
     'hair-style:--shard' \
     'hair-style:--max-tasks' \
@@ -144,6 +157,7 @@ set -g __yce_value_options \
     'hair-ext:--output' \
     'hair-ext:-o' \
     'hair-ext:--timeout' \
+    'hair-ext:--report' \
     'hair-ext:--from-file' \
     'hair-ext:--shard' \
     'hair-ext:--max-tasks' \
@@ -152,6 +166,7 @@ set -g __yce_value_options \
     'hair-bang:--output' \
     'hair-bang:-o' \
     'hair-bang:--timeout' \
+    'hair-bang:--report' \
     'hair-bang:--from-file' \
     'hair-bang:--shard' \
     'hair-bang:--max-tasks' \
@@ -160,6 +175,7 @@ set -g __yce_value_options \
     'hair-volume:--output' \
     'hair-volume:-o' \
     'hair-volume:--timeout' \
+    'hair-volume:--report' \
     'hair-volume:--from-file' \
     'hair-volume:--shard' \
     'hair-volume:--max-tasks' \
@@ -168,6 +184,7 @@ set -g __yce_value_options \
     'hair-curl:--output' \
     'hair-curl:-o' \
     'hair-curl:--timeout' \
+    'hair-curl:--report' \
     'hair-curl:--from-file' \
     'hair-curl:--shard' \
     'hair-curl:--max-tasks' \
@@ -175,6 +192,7 @@ set -g __yce_value_options \
     'makeup-transfer:--output' \
     'makeup-transfer:-o' \
     'makeup-transfer:--timeout' \
+    'makeup-transfer:--report' \
     'makeup-transfer:--from-file' \
     'makeup-transfer:--shard' \
     'makeup-transfer:--max-tasks' \
@@ -183,6 +201,7 @@ set -g __yce_value_options \
     'face-swap:--output' \
     'face-swap:-o' \
     'face-swap:--timeout' \
+    'face-swap:--report' \
     'face-swap:--from-file' \
     'face-swap:--shard' \
     'face-swap:--max-tasks' \
@@ -192,6 +211,7 @@ set -g __yce_value_options \
     'headshot:--output' \
     'headshot:-o' \
     'headshot:--timeout' \
+    'headshot:--report' \
     'headshot:--from-file' \
     'headshot:--shard' \
     'headshot:--max-tasks' \
@@ -201,6 +221,7 @@ set -g __yce_value_options \
     'avatar:--output' \
     'avatar:-o' \
     'avatar:--timeout' \
+    'avatar:--report' \
     'avatar:--from-file' \
     'avatar:--shard' \
     'avatar:--max-tasks' \
@@ -210,6 +231,7 @@ set -g __yce_value_options \
     'studio:--output' \
     'studio:-o' \
     'studio:--timeout' \
+    'studio:--report' \
     'studio:--from-file' \
     'studio:--shard' \
     'studio:--max-tasks' \
@@ -220,6 +242,7 @@ set -g __yce_value_options \
     'clothes:--output' \
     'clothes:-o' \
     'clothes:--timeout' \
+    'clothes:--report' \
     'clothes:--from-file' \
     'clothes:--shard' \
     'clothes:--max-tasks' \
@@ -228,6 +251,7 @@ set -g __yce_value_options \
     'fabric:--output' \
     'fabric:-o' \
     'fabric:--timeout' \
+    'fabric:--report' \
     'fabric:--from-file' \
     'fabric:--shard' \
     'fabric:--max-tasks' \
@@ -236,6 +260,7 @@ set -g __yce_value_options \
     'skin-analysis:--output' \
     'skin-analysis:-o' \
     'skin-analysis:--timeout' \
+    'skin-analysis:--report' \
     'skin-analysis:--from-file' \
     'skin-analysis:--shard' \
     'skin-analysis:--max-tasks' \
@@ -244,6 +269,7 @@ set -g __yce_value_options \
     'face-analyze:--output' \
     'face-analyze:-o' \
     'face-analyze:--timeout' \
+    'face-analyze:--report' \
     'face-analyze:--from-file' \
     'face-analyze:--shard' \
     'face-analyze:--max-tasks' \
@@ -254,6 +280,7 @@ set -g __yce_value_options \
     'image-to-video:--output' \
     'image-to-video:-o' \
     'image-to-video:--timeout' \
+    'image-to-video:--report' \
     'image-to-video:--from-file' \
     'image-to-video:--shard' \
     'image-to-video:--max-tasks' \
@@ -261,6 +288,7 @@ set -g __yce_value_options \
     'video-enhance:--output' \
     'video-enhance:-o' \
     'video-enhance:--timeout' \
+    'video-enhance:--report' \
     'video-enhance:--from-file' \
     'video-enhance:--shard' \
     'video-enhance:--max-tasks' \
@@ -269,6 +297,7 @@ set -g __yce_value_options \
     'video-face-swap:--output' \
     'video-face-swap:-o' \
     'video-face-swap:--timeout' \
+    'video-face-swap:--report' \
     'video-face-swap:--from-file' \
     'video-face-swap:--shard' \
     'video-face-swap:--max-tasks' \
@@ -278,6 +307,7 @@ set -g __yce_value_options \
     'video-style:--output' \
     'video-style:-o' \
     'video-style:--timeout' \
+    'video-style:--report' \
     'video-style:--from-file' \
     'video-style:--shard' \
     'video-style:--max-tasks' \
@@ -291,6 +321,7 @@ set -g __yce_value_options \
     'ring-vto:--output' \
     'ring-vto:-o' \
     'ring-vto:--timeout' \
+    'ring-vto:--report' \
     'ring-vto:--from-file' \
     'ring-vto:--shard' \
     'ring-vto:--max-tasks' \
@@ -305,6 +336,7 @@ set -g __yce_value_options \
     'earring-vto:--output' \
     'earring-vto:-o' \
     'earring-vto:--timeout' \
+    'earring-vto:--report' \
     'earring-vto:--from-file' \
     'earring-vto:--shard' \
     'earring-vto:--max-tasks' \
@@ -321,6 +353,11 @@ set -g __yce_value_options \
     'units history:--starting-token' \
     'task list:--limit' \
     'task list:-n' \
+    'task report:--output' \
+    'task report:-o' \
+    'task report:--last' \
+    'task report:-n' \
+    'task report:--since' \
     'task wait:--output' \
     'task wait:-o' \
     'task wait:--timeout' \
@@ -443,6 +480,7 @@ complete -c yce -n '__yce_at "enhance"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "enhance"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "enhance"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "enhance"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "enhance"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "enhance"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "enhance"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "enhance"' -l shard -x -d 'K/N'
@@ -456,6 +494,7 @@ complete -c yce -n '__yce_at "bg-remove"' -l output -s o -r -F -d 'Where to writ
 complete -c yce -n '__yce_at "bg-remove"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "bg-remove"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "bg-remove"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "bg-remove"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "bg-remove"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "bg-remove"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "bg-remove"' -l shard -x -d 'K/N'
@@ -469,6 +508,7 @@ complete -c yce -n '__yce_at "colorize"' -l output -s o -r -F -d 'Where to write
 complete -c yce -n '__yce_at "colorize"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "colorize"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "colorize"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "colorize"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "colorize"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "colorize"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "colorize"' -l shard -x -d 'K/N'
@@ -482,6 +522,7 @@ complete -c yce -n '__yce_at "color-correct"' -l output -s o -r -F -d 'Where to 
 complete -c yce -n '__yce_at "color-correct"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "color-correct"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "color-correct"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "color-correct"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "color-correct"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "color-correct"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "color-correct"' -l shard -x -d 'K/N'
@@ -495,6 +536,7 @@ complete -c yce -n '__yce_at "lighting"' -l output -s o -r -F -d 'Where to write
 complete -c yce -n '__yce_at "lighting"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "lighting"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "lighting"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "lighting"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "lighting"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "lighting"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "lighting"' -l shard -x -d 'K/N'
@@ -516,6 +558,7 @@ complete -c yce -n '__yce_at "generate"' -l output -s o -r -F -d 'Where to write
 complete -c yce -n '__yce_at "generate"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "generate"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "generate"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "generate"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "generate"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_at "extend"' -l canvas -x -d 'Output size in pixels, e.g'
 complete -c yce -n '__yce_at "extend"' -l ratio -x -d 'Output aspect ratio, e.g'
@@ -534,6 +577,7 @@ complete -c yce -n '__yce_at "extend"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "extend"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "extend"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "extend"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "extend"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "extend"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "extend"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "extend"' -l shard -x -d 'K/N'
@@ -549,6 +593,7 @@ complete -c yce -n '__yce_at "replace"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "replace"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "replace"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "replace"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "replace"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "replace"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "replace"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "replace"' -l shard -x -d 'K/N'
@@ -563,6 +608,7 @@ complete -c yce -n '__yce_at "bg-change"' -l output -s o -r -F -d 'Where to writ
 complete -c yce -n '__yce_at "bg-change"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "bg-change"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "bg-change"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "bg-change"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "bg-change"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "bg-change"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "bg-change"' -l shard -x -d 'K/N'
@@ -577,6 +623,7 @@ complete -c yce -n '__yce_at "bg-blur"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "bg-blur"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "bg-blur"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "bg-blur"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "bg-blur"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "bg-blur"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "bg-blur"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "bg-blur"' -l shard -x -d 'K/N'
@@ -591,6 +638,7 @@ complete -c yce -n '__yce_at "obj-remove"' -l output -s o -r -F -d 'Where to wri
 complete -c yce -n '__yce_at "obj-remove"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "obj-remove"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "obj-remove"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "obj-remove"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "obj-remove"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "obj-remove"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "obj-remove"' -l shard -x -d 'K/N'
@@ -612,6 +660,7 @@ complete -c yce -n '__yce_at "hair-color"' -l output -s o -r -F -d 'Where to wri
 complete -c yce -n '__yce_at "hair-color"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "hair-color"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "hair-color"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "hair-color"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "hair-color"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "hair-color"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "hair-color"' -l shard -x -d 'K/N'
@@ -627,6 +676,7 @@ complete -c yce -n '__yce_at "hair-style"' -l output -s o -r -F -d 'Where to wri
 complete -c yce -n '__yce_at "hair-style"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "hair-style"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "hair-style"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "hair-style"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "hair-style"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "hair-style"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "hair-style"' -l shard -x -d 'K/N'
@@ -642,6 +692,7 @@ complete -c yce -n '__yce_at "hair-ext"' -l output -s o -r -F -d 'Where to write
 complete -c yce -n '__yce_at "hair-ext"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "hair-ext"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "hair-ext"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "hair-ext"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "hair-ext"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "hair-ext"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "hair-ext"' -l shard -x -d 'K/N'
@@ -657,6 +708,7 @@ complete -c yce -n '__yce_at "hair-bang"' -l output -s o -r -F -d 'Where to writ
 complete -c yce -n '__yce_at "hair-bang"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "hair-bang"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "hair-bang"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "hair-bang"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "hair-bang"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "hair-bang"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "hair-bang"' -l shard -x -d 'K/N'
@@ -672,6 +724,7 @@ complete -c yce -n '__yce_at "hair-volume"' -l output -s o -r -F -d 'Where to wr
 complete -c yce -n '__yce_at "hair-volume"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "hair-volume"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "hair-volume"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "hair-volume"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "hair-volume"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "hair-volume"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "hair-volume"' -l shard -x -d 'K/N'
@@ -687,6 +740,7 @@ complete -c yce -n '__yce_at "hair-curl"' -l output -s o -r -F -d 'Where to writ
 complete -c yce -n '__yce_at "hair-curl"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "hair-curl"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "hair-curl"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "hair-curl"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "hair-curl"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "hair-curl"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "hair-curl"' -l shard -x -d 'K/N'
@@ -701,6 +755,7 @@ complete -c yce -n '__yce_at "makeup-transfer"' -l output -s o -r -F -d 'Where t
 complete -c yce -n '__yce_at "makeup-transfer"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "makeup-transfer"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "makeup-transfer"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "makeup-transfer"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "makeup-transfer"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "makeup-transfer"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "makeup-transfer"' -l shard -x -d 'K/N'
@@ -718,6 +773,7 @@ complete -c yce -n '__yce_at "face-swap"' -l output -s o -r -F -d 'Where to writ
 complete -c yce -n '__yce_at "face-swap"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "face-swap"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "face-swap"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "face-swap"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "face-swap"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "face-swap"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "face-swap"' -l shard -x -d 'K/N'
@@ -734,6 +790,7 @@ complete -c yce -n '__yce_at "headshot"' -l output -s o -r -F -d 'Where to write
 complete -c yce -n '__yce_at "headshot"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "headshot"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "headshot"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "headshot"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "headshot"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "headshot"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "headshot"' -l shard -x -d 'K/N'
@@ -750,6 +807,7 @@ complete -c yce -n '__yce_at "avatar"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "avatar"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "avatar"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "avatar"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "avatar"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "avatar"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "avatar"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "avatar"' -l shard -x -d 'K/N'
@@ -766,6 +824,7 @@ complete -c yce -n '__yce_at "studio"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "studio"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "studio"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "studio"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "studio"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "studio"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "studio"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "studio"' -l shard -x -d 'K/N'
@@ -783,6 +842,7 @@ complete -c yce -n '__yce_at "clothes"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "clothes"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "clothes"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "clothes"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "clothes"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "clothes"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "clothes"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "clothes"' -l shard -x -d 'K/N'
@@ -798,6 +858,7 @@ complete -c yce -n '__yce_at "fabric"' -l output -s o -r -F -d 'Where to write'
 complete -c yce -n '__yce_at "fabric"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "fabric"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "fabric"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "fabric"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "fabric"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "fabric"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "fabric"' -l shard -x -d 'K/N'
@@ -815,6 +876,7 @@ complete -c yce -n '__yce_at "skin-analysis"' -l output -s o -r -F -d 'Where to 
 complete -c yce -n '__yce_at "skin-analysis"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "skin-analysis"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "skin-analysis"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "skin-analysis"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "skin-analysis"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "skin-analysis"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "skin-analysis"' -l shard -x -d 'K/N'
@@ -830,6 +892,7 @@ complete -c yce -n '__yce_at "face-analyze"' -l output -s o -r -F -d 'Where to w
 complete -c yce -n '__yce_at "face-analyze"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "face-analyze"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "face-analyze"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "face-analyze"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "face-analyze"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "face-analyze"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "face-analyze"' -l shard -x -d 'K/N'
@@ -847,6 +910,7 @@ complete -c yce -n '__yce_at "image-to-video"' -l output -s o -r -F -d 'Where to
 complete -c yce -n '__yce_at "image-to-video"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "image-to-video"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "image-to-video"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "image-to-video"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "image-to-video"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "image-to-video"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "image-to-video"' -l shard -x -d 'K/N'
@@ -861,6 +925,7 @@ complete -c yce -n '__yce_at "video-enhance"' -l output -s o -r -F -d 'Where to 
 complete -c yce -n '__yce_at "video-enhance"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "video-enhance"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "video-enhance"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "video-enhance"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "video-enhance"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "video-enhance"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "video-enhance"' -l shard -x -d 'K/N'
@@ -876,6 +941,7 @@ complete -c yce -n '__yce_at "video-face-swap"' -l output -s o -r -F -d 'Where t
 complete -c yce -n '__yce_at "video-face-swap"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "video-face-swap"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "video-face-swap"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "video-face-swap"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "video-face-swap"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "video-face-swap"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "video-face-swap"' -l shard -x -d 'K/N'
@@ -892,6 +958,7 @@ complete -c yce -n '__yce_at "video-style"' -l output -s o -r -F -d 'Where to wr
 complete -c yce -n '__yce_at "video-style"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "video-style"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "video-style"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "video-style"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "video-style"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "video-style"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "video-style"' -l shard -x -d 'K/N'
@@ -914,6 +981,7 @@ complete -c yce -n '__yce_at "ring-vto"' -l output -s o -r -F -d 'Where to write
 complete -c yce -n '__yce_at "ring-vto"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "ring-vto"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "ring-vto"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "ring-vto"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "ring-vto"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "ring-vto"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "ring-vto"' -l shard -x -d 'K/N'
@@ -938,6 +1006,7 @@ complete -c yce -n '__yce_at "earring-vto"' -l output -s o -r -F -d 'Where to wr
 complete -c yce -n '__yce_at "earring-vto"' -l overwrite -d 'Replace output files that already exist'
 complete -c yce -n '__yce_at "earring-vto"' -l timeout -x -d 'Give up waiting after this many seconds'
 complete -c yce -n '__yce_at "earring-vto"' -l dry-run -d 'Check inputs and print the plan'
+complete -c yce -n '__yce_at "earring-vto"' -l report -r -F -d 'Also write FILE.html'
 complete -c yce -n '__yce_at "earring-vto"' -l recursive -s r -d 'Include files in subfolders of directories'
 complete -c yce -n '__yce_at "earring-vto"' -l from-file -r -F -d 'Read inputs from FILE, one per line'
 complete -c yce -n '__yce_at "earring-vto"' -l shard -x -d 'K/N'
@@ -977,12 +1046,17 @@ complete -c yce -n '__yce_at "units history"' -l all -d 'Follow next_token to th
 complete -c yce -n '__yce_at "units history"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_at "task"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_arg "task" 1' -a 'list' -d 'Show the task journal, newest first.'
+complete -c yce -n '__yce_arg "task" 1' -a 'report' -d 'Write the HTML batch report of an earlier run from the journal'
 complete -c yce -n '__yce_arg "task" 1' -a 'status' -d 'Ask the API for a task\'s status once (this counts as a poll).'
 complete -c yce -n '__yce_arg "task" 1' -a 'wait' -d 'Resume polling a task until it ends, then download its results.'
 complete -c yce -n '__yce_arg "task" 1' -a 'resume' -d 'Finish every unfinished task in the journal (after a crash or Ctrl-...'
 complete -c yce -n '__yce_at "task list"' -l limit -s n -x -d 'How many, newest first'
 complete -c yce -n '__yce_at "task list"' -l open -d 'Only tasks not finished'
 complete -c yce -n '__yce_at "task list"' -s h -l help -d 'Show this message and exit'
+complete -c yce -n '__yce_at "task report"' -l output -s o -r -F -d 'The HTML file to write'
+complete -c yce -n '__yce_at "task report"' -l last -s n -x -d 'The N newest tasks'
+complete -c yce -n '__yce_at "task report"' -l since -x -d 'Tasks started since WHEN'
+complete -c yce -n '__yce_at "task report"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_at "task status"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_arg "task status" 1' -a '(printf \'%s\\n\' \'enhance\' \'bg-remove\' \'colorize\' \'color-correct\' \'lighting\' \'generate\' \'extend\' \'replace\' \'bg-change\' \'bg-blur\' \'obj-remove\' \'hair-color\' \'hair-style\' \'hair-ext\' \'hair-bang\' \'hair-volume\' \'hair-curl\' \'makeup-transfer\' \'face-swap\' \'headshot\' \'avatar\' \'studio\' \'clothes\' \'fabric\' \'skin-analysis\' \'face-analyze\' \'image-to-video\' \'video-enhance\' \'video-face-swap\' \'video-style\' \'ring-vto\' \'earring-vto\')'
 complete -c yce -n '__yce_at "task wait"' -l output -s o -r -F -d 'Where to write'

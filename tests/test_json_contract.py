@@ -65,6 +65,8 @@ def test_every_command_writes_objects_of_the_documented_kinds(
     journal = run("task", "list", expect={"journal_task"})
     assert all(line["created_at"].endswith("Z") for line in journal)
     run("task", "status", "enhance", task["task_id"], expect={"task_status"})
+    [report] = run("task", "report", "-o", "report.html", expect={"report"})
+    assert report["tasks"] >= 1
     run("auth", "check", expect={"auth"})
     run("auth", "logout", expect={"logout"})
     run("profile", "show", expect={"profile_detail"})
