@@ -130,3 +130,15 @@ def test_missing_pictures_become_labelled_tiles_not_broken_images(tmp_path):
 def test_since_reads_spans_and_times():
     assert parse_since("2h", now=10_000.0) == 10_000.0 - 7200
     assert parse_since("1970-01-01T00:01:00Z") == 60.0
+
+
+def test_a_single_failed_input_still_gets_its_report(sandbox_env, tmp_path):
+    make_image(tmp_path / "face.jpg")
+    sandbox_env.fail_next_task("error_no_face", "No face detected")
+    run = run_cli("enhance", "face.jpg", "--report", "one.html")
+    assert run.code == 6, run.stderr
+    text = (tmp_path / "one.html").read_text()
+    assert "Show failures only (1)" in text and "error_no_face: No face detected" in text
+    refused = run_cli("enhance", "face.jpg", "--report", "out/")
+    assert refused.code == 2 or refused.code == 4
+    assert "--report out/: give a file name" in refused.stderr

@@ -315,7 +315,6 @@ def _run_and_report(state, feature: Feature, run, texts, params, report: str):
     from ycecli.report import rows_from_results, write_report
 
     sent = feature.resolve_params(params)
-    title = f"yce {feature.command}: {len(texts)} input(s)"
     try:
         results = run()
     except YceError as exc:
@@ -326,9 +325,14 @@ def _run_and_report(state, feature: Feature, run, texts, params, report: str):
         # One input raises instead of returning its result; report it all the same.
         failed = TaskResult(feature=feature.command, input=texts[0])
         failed.record_error(exc)
+        # An engine failure says what the engine said, not yce's sentence around it.
+        failed.task_id = getattr(exc, "task_id", None)
+        failed.error_message = getattr(exc, "error_message", None) or failed.error_message
+        title = f"yce {feature.command}: 1 task"
         write_report(rows_from_results([failed], sent), Path(report), title=title)
         state.reporter.note(f"report: {report}")
         raise
+    title = f"yce {feature.command}: {len(results)} task(s)"
     write_report(rows_from_results(results, sent), Path(report), title=title)
     state.reporter.note(f"report: {report}")
     return results
