@@ -282,6 +282,12 @@ def test_every_command_help_has_a_summary_and_examples():
             summary = (command.help or "").strip().splitlines()
             if not summary or "Examples:" not in text:
                 missing.append(f"{prefix} {name}")
+                continue
+            # One example a line: joined with " | " they read as a shell pipeline.
+            listed = text.split("Examples:", 1)[1].strip().splitlines()
+            assert listed and all(" | " not in line for line in listed), (name, listed)
+            starts = ("yce ", "source ", "YCE_")
+            assert all(line.strip().startswith(starts) for line in listed), (name, listed)
 
     walk(root, ctx, "yce")
     assert missing == []

@@ -1,14 +1,12 @@
 """Image to video and the three clip features: bodies as the seed samples, the clip's
-length in custom.dst_duration (measured by ffprobe, or given with --duration), the
+length in custom.dst_duration (read from the mp4 header, or given with --duration
+where the header cannot tell), the
 documented limits checked before upload, and real runs against the sandbox."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import stat
-import sys
 from pathlib import Path
 
 import pytest
@@ -75,11 +73,6 @@ SAMPLE_LINES = {
     "video-style": 18418,
 }
 
-FAKE_FFPROBE = """#!{python}
-import pathlib, sys
-sys.stdout.write((pathlib.Path(__file__).parent / "report.json").read_text())
-"""
-
 
 def shape(value):
     if isinstance(value, dict):
@@ -144,26 +137,6 @@ def no_ffprobe(tmp_path, monkeypatch) -> dict:
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     return {"PATH": str(empty)}
-
-
-@pytest.fixture
-def ffprobe(tmp_path, monkeypatch):
-    """A fake ffprobe first on PATH; call it with the duration and size to report."""
-    folder = tmp_path / "fakebin"
-    folder.mkdir()
-    script = folder / "ffprobe"
-    script.write_text(FAKE_FFPROBE.format(python=sys.executable))
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
-
-    def answer(duration="3.000000", width=1280, height=720):
-        stream = {"codec_type": "video", "codec_name": "h264", "width": width, "height": height}
-        report = {"streams": [stream], "format": {"format_name": "mp4", "duration": duration}}
-        (folder / "report.json").write_text(json.dumps(report))
-        return {"PATH": os.environ["PATH"]}
-
-    answer()
-    return answer
 
 
 @pytest.fixture
@@ -279,44 +252,57 @@ def test_the_aspect_ratio_ends_are_included(sandbox, paths, tmp_path):
     assert result.status == "success"
 
 
-def test_without_ffprobe_the_length_must_be_given(sandbox_env, tmp_path, no_ffprobe):
+def test_a_clip_without_a_movie_box_is_refused_even_with_a_duration(
+    sandbox_env, tmp_path, no_ffprobe
+):
     video = fake_clip(tmp_path / "clip.mp4")
+    for extra in ([], ["--duration", "3"]):
+        result = run_cli("video-enhance", str(video), *extra, env=no_ffprobe)
+        assert result.code == 4
+        assert "not a readable video (it has no complete 'moov' box" in result.stderr
+    assert no_uploads(sandbox_env)
+
+
+def test_a_clip_whose_header_states_no_length_needs_duration(sandbox_env, tmp_path, no_ffprobe):
+    video = clip(tmp_path / "clip.mp4", seconds=0)  # mvhd says 0, as a fragmented mp4 does
     result = run_cli("video-enhance", str(video), env=no_ffprobe)
     assert result.code == 4
-    assert "ffprobe (part of ffmpeg) is not installed" in result.stderr
+    assert "its mp4 header does not state it" in result.stderr
     assert "--duration SECONDS" in result.stderr
     result = run_cli("video-enhance", str(video), "--duration", "61", env=no_ffprobe)
     assert result.code == 4 and "longer than the 60 s" in result.stderr
     result = run_cli("video-style", str(video), "--style", "7", "--duration", "-3", env=no_ffprobe)
     assert result.code == 4 and "below the minimum" in result.stderr
     assert no_uploads(sandbox_env)
+    result = run_cli("--json", "video-enhance", str(video), "--duration", "3", env=no_ffprobe)
+    assert result.code == 0, result.stderr
+    [task] = sandbox_env.tasks.values()
+    assert task.body["payload"]["custom"] == {"dst_duration": 3}
 
 
 @pytest.mark.parametrize(
-    "command, report, fragment",
+    "command, made, fragment",
     [
-        ("video-enhance", {"duration": "60.5"}, "60.50 s is longer than the 60 s limit"),
-        ("video-enhance", {"width": 2560, "height": 1440}, "long side may be at most 1920"),
-        ("video-face-swap", {"duration": "31"}, "31.00 s is longer than the 30 s limit"),
-        ("video-style", {"width": 2160, "height": 4100}, "long side may be at most 4096"),
+        ("video-enhance", {"seconds": 60.5}, "60.50 s is longer than the 60 s limit"),
+        ("video-enhance", {"size": (2560, 1440)}, "2560x1440 has a long side over 1920"),
+        ("video-face-swap", {"seconds": 31}, "31.00 s is longer than the 30 s limit"),
+        ("video-style", {"size": (2160, 4100)}, "2160x4100 has a long side over 4096"),
     ],
 )
 def test_measured_limits_are_checked_before_upload(
-    sandbox_env, tmp_path, ffprobe, command, report, fragment
+    sandbox_env, tmp_path, no_ffprobe, command, made, fragment
 ):
-    env = ffprobe(**report)
-    video = fake_clip(tmp_path / "clip.mp4")
+    video = clip(tmp_path / "clip.mp4", **made)
     face = photo(tmp_path / "face.jpg")
     style = str(style_of("video-trans")[1])
     extra = {"video-face-swap": ["--face", str(face)], "video-style": ["--style", style]}
-    result = run_cli(command, str(video), *extra.get(command, []), env=env)
+    result = run_cli(command, str(video), *extra.get(command, []), env=no_ffprobe)
     assert result.code == 4, result.stderr
     assert fragment in result.stderr
     assert no_uploads(sandbox_env)
 
 
-def test_a_given_length_that_disagrees_with_ffprobe_is_refused(sandbox, paths, tmp_path, ffprobe):
-    ffprobe(duration="14.2")
+def test_a_given_length_that_disagrees_with_the_header_is_refused(sandbox, paths, tmp_path):
     video = clip(tmp_path / "clip.mp4", seconds=14.2)
     with Yce(profile_for(sandbox), paths=paths) as yce:
         with pytest.raises(InvalidInput, match="does not match") as info:
@@ -393,10 +379,11 @@ def test_video_enhance_returns_the_clip_and_sends_its_length(sandbox, paths, tmp
         [task] = sandbox.tasks.values()
         assert task.body["payload"]["custom"] == {"dst_duration": 3}
         assert "params" not in task.body["payload"]["actions"][0]
-        # A wrong length reaches the engine only when the user insists on it without
-        # ffprobe; the engine then fails the task, as the API documents.
+        # A wrong length reaches the engine only for what yce cannot measure, such as
+        # an id: clip; the engine then fails the task, as the API documents.
+        uploaded = "id:" + task.body["payload"]["file_sets"]["src_ids"][0]
         with pytest.raises(TaskFailed) as info:
-            yce.run("video-enhance", str(video), {"duration": 5}, output="out2.mp4")
+            yce.run("video-enhance", uploaded, {"duration": 5}, output="out2.mp4")
     assert info.value.error == "error_unexpected_video_duration"
     assert "--duration" in (info.value.hint or "")
     assert not (tmp_path / "out2.mp4").exists()
@@ -423,11 +410,10 @@ def test_video_face_swap_uploads_the_face_to_an_image_endpoint(
     assert task.body["payload"]["custom"] == {"dst_duration": 4}
 
 
-def test_video_style_measures_the_clip_with_ffprobe(sandbox_env, tmp_path, ffprobe):
-    env = ffprobe(duration="12.4", width=1280, height=720)
-    video = clip(tmp_path / "clip.mp4", seconds=12.4)
+def test_video_style_measures_the_clip_itself(sandbox_env, tmp_path, no_ffprobe):
+    video = clip(tmp_path / "clip.mp4", seconds=12.4, size=(1280, 720))
     _, style = style_of("video-trans")
-    result = run_cli("--json", "video-style", str(video), "--style", str(style), env=env)
+    result = run_cli("--json", "video-style", str(video), "--style", str(style), env=no_ffprobe)
     assert result.code == 0, result.stderr
     [obj] = result.json_lines()
     assert Path(obj["files"][0]).read_bytes() == video.read_bytes()
@@ -437,19 +423,16 @@ def test_video_style_measures_the_clip_with_ffprobe(sandbox_env, tmp_path, ffpro
     assert task.body["payload"]["actions"][0]["params"]["style_ids"] == [style]
 
 
-def test_one_duration_serves_several_clips_without_ffprobe(sandbox, paths, tmp_path, no_ffprobe):
-    # Without ffprobe one --duration serves every clip; with it, each is measured.
+def test_each_clip_is_measured_on_its_own(sandbox, paths, tmp_path):
     first = clip(tmp_path / "a.mp4", seconds=2)
-    second = clip(tmp_path / "b.mp4", seconds=2)
+    second = clip(tmp_path / "b.mp4", seconds=5)
     with Yce(profile_for(sandbox), paths=paths) as yce:
-        reports = yce.run("video-enhance", [str(first), str(second)], {"duration": 2})
+        reports = yce.run("video-enhance", [str(first), str(second)], {})
     assert [r.status for r in reports] == ["success", "success"]
-    for name in ("a", "b"):
-        assert (
-            tmp_path / f"{name}_video-enhance_duration-2.mp4"
-        ).read_bytes() == first.read_bytes()
-    bodies = [task.body["payload"]["custom"] for task in sandbox.tasks.values()]
-    assert bodies == [{"dst_duration": 2}, {"dst_duration": 2}]
+    bodies = sorted(
+        task.body["payload"]["custom"]["dst_duration"] for task in sandbox.tasks.values()
+    )
+    assert bodies == [2, 5]
 
 
 def test_the_mp4_writer_states_its_length():

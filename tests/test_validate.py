@@ -82,7 +82,8 @@ def test_a_file_without_a_movie_box_states_nothing():
     assert read_mp4_header(io.BytesIO(cut), len(cut)) is None
 
 
-def test_a_clip_that_states_nothing_is_left_to_ffprobe_and_the_api(tmp_path):
+def test_a_clip_that_states_nothing_passes_the_media_check_for_the_duration_hook(tmp_path):
+    # Its refusal is the clip features' (tests/test_features_video.py), where the length is needed.
     path = tmp_path / "clip.mp4"
     path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
     rules = get_feature("video-enhance").primary_input.rules

@@ -1,205 +1,117 @@
-"""Video checks: ffprobe's report decides, and a missing ffprobe only skips the checks.
+"""Video checks: a clip's length and frame size come from its own mp4 headers.
 
-A fake `ffprobe` first on PATH prints a canned report, so these tests need neither
-ffmpeg nor real video files.
+The clips are hand-made mp4s (one still frame, see the sandbox's `still_mp4`), so
+these tests need no ffmpeg; a booby-trapped `ffprobe` first on PATH proves that none
+is run even where one is installed.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from ycecli.errors import InvalidInput
+from ycecli.sandbox.engines.video import still_mp4
 from ycecli.video import VideoInfo, check_video, probe_video
 
-FAKE_FFPROBE = """#!{python}
-import json, pathlib, sys
-here = pathlib.Path(__file__).parent
-(here / "argv.json").write_text(json.dumps(sys.argv[1:]))
-sys.stdout.write((here / "stdout.txt").read_text())
-sys.stderr.write((here / "stderr.txt").read_text())
-sys.exit(int((here / "exit.txt").read_text()))
+TRAP = """#!/bin/sh
+touch "$(dirname "$0")/ffprobe-was-run"
+exit 1
 """
 
 
-def report(
-    *,
-    duration="12.500000",
-    width=1920,
-    height=1080,
-    rate="30000/1001",
-    audio="aac",
-    cover_art=False,
-) -> dict:
-    streams = [
-        {
-            "index": 0,
-            "codec_name": "h264",
-            "codec_type": "video",
-            "width": width,
-            "height": height,
-            "avg_frame_rate": rate,
-            "r_frame_rate": rate,
-            "duration": duration,
-            "disposition": {"attached_pic": 0},
-        }
-    ]
-    if audio:
-        streams.append({"index": 1, "codec_name": audio, "codec_type": "audio"})
-    if cover_art:
-        streams.insert(
-            0,
-            {
-                "index": 2,
-                "codec_name": "mjpeg",
-                "codec_type": "video",
-                "width": 600,
-                "height": 600,
-                "disposition": {"attached_pic": 1},
-            },
-        )
-    return {
-        "streams": streams,
-        "format": {"format_name": "mov,mp4,m4a,3gp,3g2,mj2", "duration": duration},
-    }
-
-
-class FakeFfprobe:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        script = folder / "ffprobe"
-        script.write_text(FAKE_FFPROBE.format(python=sys.executable))
-        script.chmod(script.stat().st_mode | stat.S_IXUSR)
-        self.answer(report())
-
-    def answer(self, stdout: dict | str, *, exit_code: int = 0, stderr: str = "") -> None:
-        text = stdout if isinstance(stdout, str) else json.dumps(stdout)
-        (self.folder / "stdout.txt").write_text(text)
-        (self.folder / "stderr.txt").write_text(stderr)
-        (self.folder / "exit.txt").write_text(str(exit_code))
-
-    @property
-    def argv(self) -> list[str]:
-        return json.loads((self.folder / "argv.json").read_text())
-
-
-@pytest.fixture
-def ffprobe(tmp_path, monkeypatch) -> FakeFfprobe:
-    folder = tmp_path / "fakebin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
-    return FakeFfprobe(folder)
-
-
-@pytest.fixture
-def no_ffprobe(tmp_path, monkeypatch):
-    empty = tmp_path / "emptybin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-
-
-@pytest.fixture
-def clip(tmp_path) -> Path:
-    path = tmp_path / "clip.mp4"
-    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+def make_clip(path: Path, seconds: float = 12.5, size=(1920, 1080), codec=b"avc1") -> Path:
+    frame = io.BytesIO()
+    Image.new("L", (8, 8)).save(frame, format="JPEG")
+    path.write_bytes(still_mp4(frame.getvalue(), size[0], size[1], seconds, codec=codec))
     return path
 
 
-def test_without_ffprobe_the_checks_are_skipped_with_one_note(no_ffprobe, clip):
-    notes = []
-    assert check_video(clip, max_duration=1, max_long_side=1, note=notes.append) is None
-    assert notes == [f"ffprobe not found: skipping the duration and resolution checks for {clip}"]
-    assert probe_video(clip) is None
-    assert check_video(clip, max_duration=1) is None  # no note callback: still fine
+@pytest.fixture
+def trapped_ffprobe(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "fakebin"
+    folder.mkdir()
+    script = folder / "ffprobe"
+    script.write_text(TRAP)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    return folder / "ffprobe-was-run"
 
 
-def test_probe_reads_the_report(ffprobe, clip):
-    info = probe_video(clip)
-    assert info == VideoInfo(
-        duration=12.5,
-        width=1920,
-        height=1080,
-        fps=pytest.approx(29.97, abs=0.01),
-        video_codec="h264",
-        audio_codec="aac",
-        container="mov,mp4,m4a,3gp,3g2,mj2",
-    )
-    assert ffprobe.argv == [
-        "-v",
-        "error",
-        "-print_format",
-        "json",
-        "-show_streams",
-        "-show_format",
-        "file:" + os.path.abspath(clip),
-    ]
+def test_the_headers_give_length_size_and_codec_and_ffprobe_is_never_run(tmp_path, trapped_ffprobe):
+    clip = make_clip(tmp_path / "clip.mp4")
+    assert probe_video(clip) == VideoInfo(12.5, 1920, 1080, "avc1", ())
+    check_video(clip, max_duration=60, max_long_side=1920)
+    assert not trapped_ffprobe.exists()
 
 
-def test_probe_skips_cover_art_and_tolerates_missing_details(ffprobe, clip):
-    ffprobe.answer(report(duration="N/A", rate="0/0", audio=None, cover_art=True))
-    info = probe_video(clip)
-    assert (info.width, info.height, info.video_codec) == (1920, 1080, "h264")
-    assert info.duration is None and info.fps is None and info.audio_codec is None
+def test_without_ffprobe_on_path_the_clip_is_still_measured(tmp_path, monkeypatch):
+    empty = tmp_path / "emptybin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    clip = make_clip(tmp_path / "clip.mp4", seconds=4)
+    assert probe_video(clip).duration == 4.0
 
 
-def test_a_name_that_looks_like_an_option_is_still_the_local_file(ffprobe, tmp_path):
-    odd = tmp_path / "-i.mp4"
-    odd.write_bytes(b"x")
-    probe_video(odd)
-    assert ffprobe.argv[-1] == "file:" + os.path.abspath(odd)
+def test_a_name_that_looks_like_an_option_is_still_the_local_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_clip(tmp_path / "-i.mp4", seconds=2)
+    assert probe_video("-i.mp4").duration == 2.0
 
 
-def test_a_video_within_the_limits_passes(ffprobe, clip):
-    ffprobe.answer(report(duration="30.021333", width=2160, height=3840))
-    info = check_video(clip, max_duration=30, max_long_side=4096)
-    assert info is not None and info.long_side == 3840
+def test_a_clip_a_few_hundredths_over_the_limit_passes(tmp_path):
+    clip = make_clip(tmp_path / "clip.mp4", seconds=30.05)
+    assert check_video(clip, max_duration=30).duration == pytest.approx(30.05)
 
 
-def test_a_video_that_is_too_long_is_refused(ffprobe, clip):
-    ffprobe.answer(report(duration="31.5"))
-    with pytest.raises(InvalidInput) as caught:
-        check_video(clip, max_duration=30)
-    assert str(clip) in caught.value.message
-    assert "31.50 s is longer than the 30 s limit" in caught.value.message
+def test_a_clip_that_is_too_long_is_refused(tmp_path):
+    clip = make_clip(tmp_path / "clip.mp4", seconds=30.5)
+    with pytest.raises(InvalidInput, match="30.50 s is longer than the 30 s limit") as info:
+        check_video(clip, max_duration=30, label="source")
+    assert "Trim it to 30 seconds" in info.value.hint
 
 
-def test_a_video_that_is_too_large_is_refused(ffprobe, clip):
-    ffprobe.answer(report(width=4100, height=2304))
-    with pytest.raises(InvalidInput) as caught:
-        check_video(clip, max_duration=30, max_long_side=4096)
-    assert str(clip) in caught.value.message
-    assert "4100x2304" in caught.value.message and "4096 px" in caught.value.message
+def test_a_clip_that_is_too_large_is_refused(tmp_path):
+    clip = make_clip(tmp_path / "clip.mp4", size=(2560, 1440))
+    with pytest.raises(InvalidInput, match="2560x1440 is too large; the long side may be at most"):
+        check_video(clip, max_long_side=1920)
 
 
-def test_an_unknown_duration_is_noted_not_refused(ffprobe, clip):
-    ffprobe.answer(report(duration="N/A"))
-    notes = []
-    assert check_video(clip, max_duration=30, note=notes.append) is not None
-    assert len(notes) == 1 and "duration" in notes[0]
+def test_a_fragmented_clip_states_no_length_and_is_not_refused_for_it(tmp_path):
+    clip = make_clip(tmp_path / "clip.mp4", seconds=0)  # mvhd duration 0, as fragmented mp4s say
+    info = check_video(clip, max_duration=30)
+    assert info.duration is None and info.long_side == 1920
 
 
 @pytest.mark.parametrize(
-    "stdout, exit_code, stderr, why",
+    "content",
     [
-        ("", 1, "clip.mp4: Invalid data found when processing input\n", "Invalid data found"),
-        ("not json", 0, "", "not JSON"),
-        (json.dumps({"streams": [{"codec_type": "audio"}], "format": {}}), 0, "", "no video"),
-        (json.dumps({"streams": [{"codec_type": "video"}], "format": {}}), 0, "", "frame size"),
+        b"\x00\x00\x00\x18ftypmp42" + bytes(64),  # an mp4 signature and nothing more
+        b"",
     ],
 )
-def test_a_file_ffprobe_cannot_read_is_refused(ffprobe, clip, stdout, exit_code, stderr, why):
-    ffprobe.answer(stdout, exit_code=exit_code, stderr=stderr)
-    with pytest.raises(InvalidInput) as caught:
-        check_video(clip, max_duration=30)
-    assert f"{clip}: not a readable video" in caught.value.message
-    assert why in caught.value.message
+def test_a_clip_without_a_movie_box_is_refused_clearly(tmp_path, content, trapped_ffprobe):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(content)
+    with pytest.raises(InvalidInput, match="not a readable video") as info:
+        probe_video(clip, label="source")
+    assert "'moov' box" in info.value.message and "complete mp4" in info.value.hint
+    assert not trapped_ffprobe.exists()
 
 
-def test_a_missing_file_is_refused(ffprobe, tmp_path):
+def test_a_clip_cut_short_is_refused(tmp_path):
+    whole = make_clip(tmp_path / "whole.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[:-40])  # the moov box, written last, runs past the end
+    with pytest.raises(InvalidInput, match="not a readable video"):
+        probe_video(cut)
+
+
+def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(InvalidInput, match="no such file"):
-        check_video(tmp_path / "nope.mp4", max_duration=30)
+        probe_video(tmp_path / "gone.mp4")

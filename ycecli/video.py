@@ -1,137 +1,67 @@
-"""Duration and resolution checks for video inputs, read with ffprobe when it is there.
+"""Duration and resolution of video inputs, read from the mp4's own headers.
 
-ffprobe reads only the container headers it needs, so a 100 MB video is checked
-without yce reading it. ffprobe is optional: without it the checks are skipped with
-a note, and the API remains the judge.
+Only the top-level box headers and the `moov` box are read (see
+`ycecli.validate.read_mp4_header`), so a 100 MB clip is measured without yce reading
+it, and nothing outside Python is run: ffprobe, where installed, is not used.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from ycecli.errors import InvalidInput
+from ycecli.validate import read_mp4_header
 
 # A clip cut to exactly N seconds often reports a few hundredths more (audio priming,
 # the last frame's duration); refusing it locally would turn away a video the API
 # takes.
 DURATION_SLACK = 0.1
-PROBE_TIMEOUT = 120.0  # seconds; headers are read in well under one even on slow disks
 
 
 @dataclass(frozen=True)
 class VideoInfo:
-    duration: float | None  # seconds; None when the container does not say
-    width: int
-    height: int
-    fps: float | None
-    video_codec: str | None
-    audio_codec: str | None
-    container: str | None  # ffprobe's format_name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    duration: float | None  # seconds; None when the movie header says 0 (fragmented mp4)
+    width: int | None  # the video track's display size; None without a video track
+    height: int | None
+    video_codec: str | None  # the sample entry's code, e.g. "avc1"
+    audio_codecs: tuple[str, ...]
 
     @property
-    def long_side(self) -> int:
+    def long_side(self) -> int | None:
+        if self.width is None or self.height is None:
+            return None
         return max(self.width, self.height)
 
 
-def _float(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None  # ffprobe writes "N/A" for what it cannot tell
-    return number if number >= 0 else None
-
-
-def _rate(value: object) -> float | None:
-    # Frame rates come as fractions such as "30000/1001"; "0/0" means unknown.
-    try:
-        rate = Fraction(str(value))
-    except (ValueError, ZeroDivisionError):
-        return None
-    return float(rate) if rate > 0 else None
-
-
-def _unreadable(label: str, path: Path, why: str) -> InvalidInput:
-    return InvalidInput(
-        f"{label} {path}: not a readable video ({why})",
-        hint="Check that the file is a complete video (mp4 or mov).",
-    )
-
-
-def probe_video(path: str | os.PathLike, *, label: str = "input") -> VideoInfo | None:
-    """What ffprobe says about the video, or None when ffprobe is not installed."""
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
-        return None
+def probe_video(path: str | os.PathLike, *, label: str = "input") -> VideoInfo:
+    """What the clip's `moov` box states; InvalidInput when it has no readable one."""
     path = Path(path)
-    if not path.is_file():
-        raise InvalidInput(f"{label} {path}: no such file")
-    # "file:" with an absolute path: a name starting with "-" or looking like a URL
-    # ("http:...", "concat:...") must still be read as this local file.
-    target = "file:" + os.path.abspath(path)
-    command = [
-        ffprobe,
-        "-v",
-        "error",
-        "-print_format",
-        "json",
-        "-show_streams",
-        "-show_format",
-        target,
-    ]
     try:
-        proc = subprocess.run(
-            command, capture_output=True, timeout=PROBE_TIMEOUT, stdin=subprocess.DEVNULL
-        )
-    except subprocess.TimeoutExpired:
-        raise _unreadable(label, path, f"ffprobe gave no answer in {PROBE_TIMEOUT:.0f} s") from None
+        size = os.stat(path).st_size
+        with open(path, "rb") as fh:
+            header = read_mp4_header(fh, size)
+    except FileNotFoundError:
+        raise InvalidInput(f"{label} {path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{label} {path}: is a directory, not a file") from None
     except OSError as exc:
-        raise _unreadable(label, path, f"ffprobe could not run: {exc.strerror}") from None
-    if proc.returncode != 0:
-        detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise _unreadable(label, path, detail[-1] if detail else f"ffprobe exit {proc.returncode}")
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        raise _unreadable(label, path, "ffprobe's report is not JSON") from None
-    if not isinstance(report, dict):
-        raise _unreadable(label, path, "ffprobe's report is not a JSON object")
-    streams = [s for s in report.get("streams") or [] if isinstance(s, dict)]
-    fmt = report.get("format") if isinstance(report.get("format"), dict) else {}
-    # Cover art in an mp4 is a one-frame "video" stream; it is not the video.
-    video = next(
-        (
-            s
-            for s in streams
-            if s.get("codec_type") == "video"
-            and not (s.get("disposition") or {}).get("attached_pic")
-        ),
-        None,
-    )
-    if video is None:
-        raise _unreadable(label, path, "it has no video stream")
-    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
-    try:
-        width, height = int(video["width"]), int(video["height"])
-    except (KeyError, TypeError, ValueError):
-        raise _unreadable(label, path, "the video stream has no frame size") from None
-    duration = _float(fmt.get("duration"))
-    if duration is None:
-        duration = _float(video.get("duration"))
+        raise InvalidInput(f"{label} {path}: cannot be read ({exc.strerror})") from None
+    if header is None:
+        # Every playable mp4 has a movie box, fragmented ones included; without it the
+        # file is cut short or not a movie, and the engine could not decode it either.
+        raise InvalidInput(
+            f"{label} {path}: not a readable video (it has no complete 'moov' box, "
+            "which states the clip's length and frame size)",
+            hint="Check that the file is a complete mp4; re-export it if it was cut short.",
+        )
     return VideoInfo(
-        duration=duration,
-        width=width,
-        height=height,
-        fps=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")),
-        video_codec=video.get("codec_name"),
-        audio_codec=audio.get("codec_name") if audio else None,
-        container=fmt.get("format_name"),
+        duration=header.seconds,
+        width=header.width,
+        height=header.height,
+        video_codec=header.video_codec,
+        audio_codecs=header.audio_codecs,
     )
 
 
@@ -140,29 +70,18 @@ def check_video(
     *,
     max_duration: float | None = None,
     max_long_side: int | None = None,
-    note: Callable[[str], None] | None = None,
     label: str = "input",
-) -> VideoInfo | None:
-    """Refuse a video that is too long or too large before it is uploaded.
-
-    Returns what ffprobe found, or None when ffprobe is missing (after one note).
-    """
+) -> VideoInfo:
+    """Refuse a clip that is too long or too large before it is uploaded."""
     info = probe_video(path, label=label)
-    if info is None:
-        if note:
-            note(f"ffprobe not found: skipping the duration and resolution checks for {path}")
-        return None
-    if max_duration is not None:
-        if info.duration is None:
-            if note:
-                note(f"{path}: the video does not state its duration; skipping that check")
-        elif info.duration > max_duration + DURATION_SLACK:
-            raise InvalidInput(
-                f"{label} {path}: {info.duration:.2f} s is longer than the "
-                f"{max_duration:g} s limit",
-                hint=f"Trim it to {max_duration:g} seconds or less.",
-            )
-    if max_long_side is not None and info.long_side > max_long_side:
+    seconds = info.duration
+    if max_duration is not None and seconds is not None and seconds > max_duration + DURATION_SLACK:
+        raise InvalidInput(
+            f"{label} {path}: {seconds:.2f} s is longer than the {max_duration:g} s limit",
+            hint=f"Trim it to {max_duration:g} seconds or less.",
+        )
+    long_side = info.long_side
+    if max_long_side is not None and long_side is not None and long_side > max_long_side:
         raise InvalidInput(
             f"{label} {path}: {info.width}x{info.height} is too large; the long side "
             f"may be at most {max_long_side} px",
@@ -171,4 +90,4 @@ def check_video(
     return info
 
 
-__all__ = ["VideoInfo", "check_video", "probe_video"]
+__all__ = ["DURATION_SLACK", "VideoInfo", "check_video", "probe_video"]

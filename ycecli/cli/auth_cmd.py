@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.helptext import examples
 from ycecli.jsonlines import shaped
 
 app = typer.Typer(help="Check credentials and manage cached access tokens.", no_args_is_help=True)
@@ -12,7 +13,7 @@ app = typer.Typer(help="Check credentials and manage cached access tokens.", no_
 
 @app.command(
     "check",
-    epilog="Examples: yce auth check | yce --profile shop auth check | yce --json auth check",
+    epilog=examples("yce auth check", "yce --profile shop auth check", "yce --json auth check"),
 )
 @guarded
 def check(ctx: typer.Context) -> None:
@@ -32,7 +33,7 @@ def check(ctx: typer.Context) -> None:
 
 @app.command(
     "logout",
-    epilog="Examples: yce auth logout | yce --json auth logout",
+    epilog=examples("yce auth logout", "yce --json auth logout"),
 )
 @guarded
 def logout(ctx: typer.Context) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.helptext import examples
 from ycecli.jsonlines import shaped
 
 app = typer.Typer(
@@ -69,8 +70,10 @@ def _how_to_load(shell: str, path: Path) -> str:
 
 @app.command(
     "show",
-    epilog="Examples: source <(yce completion show bash) | "
-    "yce completion show fish > ~/.config/fish/completions/yce.fish",
+    epilog=examples(
+        "source <(yce completion show bash)",
+        "yce completion show fish > ~/.config/fish/completions/yce.fish",
+    ),
 )
 @guarded
 def show(shell: ShellArg) -> None:
@@ -82,8 +85,11 @@ def show(shell: ShellArg) -> None:
 
 @app.command(
     "install",
-    epilog="Examples: yce completion install bash | yce completion install zsh | "
-    "yce completion install fish --force",
+    epilog=examples(
+        "yce completion install bash",
+        "yce completion install zsh",
+        "yce completion install fish --force",
+    ),
 )
 @guarded
 def install(

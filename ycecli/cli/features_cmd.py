@@ -437,9 +437,12 @@ def epilog(feature: Feature) -> str:
         for spec in feature.inputs:
             name = spec.metavar or (spec.flag if not spec.positional else "INPUT")
             lines.append(f"{name}: {spec.rules.describe()}.")
+    text = "  ".join(lines)
     if feature.examples:
-        lines.append("Examples: " + " | ".join(feature.examples))
-    return "  ".join(lines)
+        from ycecli.cli.helptext import examples
+
+        text += "\n\n" + examples(*feature.examples)
+    return text
 
 
 def build_command(feature: Feature):

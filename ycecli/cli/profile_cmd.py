@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.helptext import examples
 from ycecli.errors import ConfigError, InvalidInput
 from ycecli.jsonlines import shaped
 
@@ -39,11 +40,10 @@ def _read_stdin_line(what: str) -> str:
 
 @app.command(
     "add",
-    epilog=(
-        "Examples: yce profile add work --client-id YOUR_API_KEY "
-        "--client-secret-stdin < secret.txt | "
-        "yce profile add shop --api-key-stdin < v2-key.txt | "
-        "yce profile add work   (prompts in a terminal)"
+    epilog=examples(
+        "yce profile add work --client-id YOUR_API_KEY --client-secret-stdin < secret.txt",
+        "yce profile add shop --api-key-stdin < v2-key.txt",
+        "yce profile add work  # prompts in a terminal",
     ),
 )
 @guarded
@@ -141,7 +141,7 @@ def add(
 
 @app.command(
     "list",
-    epilog="Examples: yce profile list | yce --json profile list",
+    epilog=examples("yce profile list", "yce --json profile list"),
 )
 @guarded
 def list_profiles(ctx: typer.Context) -> None:
@@ -172,10 +172,10 @@ def list_profiles(ctx: typer.Context) -> None:
 
 @app.command(
     "show",
-    epilog=(
-        "Examples: yce profile show | "
-        "yce profile show work | "
-        "YCE_API_BASE=http://127.0.0.1:8080 yce profile show"
+    epilog=examples(
+        "yce profile show",
+        "yce profile show work",
+        "YCE_API_BASE=http://127.0.0.1:8080 yce profile show",
     ),
 )
 @guarded
@@ -205,7 +205,7 @@ def show(
 
 @app.command(
     "use",
-    epilog="Examples: yce profile use work | yce profile use shop",
+    epilog=examples("yce profile use work", "yce profile use shop"),
 )
 @guarded
 def use(ctx: typer.Context, name: NameArg) -> None:
@@ -222,7 +222,7 @@ def use(ctx: typer.Context, name: NameArg) -> None:
 
 @app.command(
     "remove",
-    epilog="Examples: yce profile remove old | yce profile remove work",
+    epilog=examples("yce profile remove old", "yce profile remove work"),
 )
 @guarded
 def remove(ctx: typer.Context, name: NameArg) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.helptext import examples
 from ycecli.cli.options import FiniteFloat
 from ycecli.jsonlines import shaped
 
@@ -18,10 +19,10 @@ app = typer.Typer(help="Run the local API emulator.", no_args_is_help=True)
 
 @app.command(
     "serve",
-    epilog=(
-        "Examples: yce sandbox serve --port 8080 --task-seconds 1 | "
-        "yce sandbox serve --port 0 --units 5 | "
-        "yce --json sandbox serve --port 0"
+    epilog=examples(
+        "yce sandbox serve --port 8080 --task-seconds 1",
+        "yce sandbox serve --port 0 --units 5",
+        "yce --json sandbox serve --port 0",
     ),
 )
 @guarded

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.helptext import examples
 from ycecli.errors import InvalidInput, OutputExists
 from ycecli.jsonlines import shaped
 from ycecli.shell import shell_command
@@ -72,10 +73,10 @@ def _pages(state, fetch, key: str, starting_token, all_pages: bool) -> list:
 
 @app.command(
     "groups",
-    epilog=(
-        "Examples: yce styles groups hair-style | "
-        "yce styles groups headshot --all | "
-        "yce --json styles groups generate"
+    epilog=examples(
+        "yce styles groups hair-style",
+        "yce styles groups headshot --all",
+        "yce --json styles groups generate",
     ),
 )
 @guarded
@@ -108,10 +109,10 @@ def groups(
 
 @app.command(
     "list",
-    epilog=(
-        "Examples: yce styles list hair-style | "
-        "yce styles list hair-style --group GROUP_ID --all | "
-        "yce --json styles list clothes --category CATEGORY_ID"
+    epilog=examples(
+        "yce styles list hair-style",
+        "yce styles list hair-style --group GROUP_ID --all",
+        "yce --json styles list clothes --category CATEGORY_ID",
     ),
 )
 @guarded
@@ -262,8 +263,9 @@ def _write_sheet(state, spec, items: list, dest: Path, title: str) -> None:
 
 @app.command(
     "show",
-    epilog="Examples: yce styles show hair-style STYLE_ID | "
-    "yce styles show headshot STYLE_ID -o look.jpg",
+    epilog=examples(
+        "yce styles show hair-style STYLE_ID", "yce styles show headshot STYLE_ID -o look.jpg"
+    ),
 )
 @guarded
 def show(

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.helptext import examples
 from ycecli.cli.options import OutputOpt, OverwriteOpt, TimeoutOpt
 from ycecli.jsonlines import iso_time, shaped
 
@@ -19,7 +20,7 @@ TaskIdArg = Annotated[str, typer.Argument(help="The task id yce printed (quote i
 
 @app.command(
     "list",
-    epilog="Examples: yce task list | yce task list --open | yce --json task list -n 100",
+    epilog=examples("yce task list", "yce task list --open", "yce --json task list -n 100"),
 )
 @guarded
 def list_tasks(
@@ -107,7 +108,7 @@ def report(
 
 @app.command(
     "status",
-    epilog=("Examples: yce task status enhance TASK_ID | yce --json task status ring-vto TASK_ID"),
+    epilog=examples("yce task status enhance TASK_ID", "yce --json task status ring-vto TASK_ID"),
 )
 @guarded
 def status(ctx: typer.Context, feature: FeatureArg, task_id: TaskIdArg) -> None:
@@ -132,10 +133,10 @@ def status(ctx: typer.Context, feature: FeatureArg, task_id: TaskIdArg) -> None:
 
 @app.command(
     "wait",
-    epilog=(
-        "Examples: yce task wait enhance TASK_ID | "
-        "yce task wait enhance TASK_ID -o out/ | "
-        "yce --json task wait skin-analysis TASK_ID"
+    epilog=examples(
+        "yce task wait enhance TASK_ID",
+        "yce task wait enhance TASK_ID -o out/",
+        "yce --json task wait skin-analysis TASK_ID",
     ),
 )
 @guarded
@@ -163,7 +164,7 @@ def wait(
 
 @app.command(
     "resume",
-    epilog="Examples: yce task resume | yce --json task resume | yce task resume --overwrite",
+    epilog=examples("yce task resume", "yce --json task resume", "yce task resume --overwrite"),
 )
 @guarded
 def resume(

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from ycecli.cli.guard import guarded
+from ycecli.cli.helptext import examples
 from ycecli.jsonlines import iso_time_ms, shaped
 from ycecli.shell import shell_command
 
 app = typer.Typer(
     help="Show the unit balance; `yce units history` lists what was charged.",
-    epilog="Examples: yce units | yce --json units | yce units history --all",
+    epilog=examples("yce units", "yce --json units", "yce units history --all"),
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -47,10 +48,8 @@ def balance(ctx: typer.Context) -> None:
 
 @app.command(
     "history",
-    epilog=(
-        "Examples: yce units history | "
-        "yce units history --all | "
-        "yce --json units history --page-size 30"
+    epilog=examples(
+        "yce units history", "yce units history --all", "yce --json units history --page-size 30"
     ),
 )
 @guarded

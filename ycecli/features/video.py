@@ -2,8 +2,9 @@
 (video enhance, video face swap, video style transfer).
 
 The clip features must send `custom.dst_duration` equal to the clip's real length
-(003:430, error_unexpected_video_duration); the `video_duration` hook measures it
-with ffprobe, or takes it from --duration when ffprobe is not installed.
+(003:430, error_unexpected_video_duration); the `video_duration` hook reads it from
+the clip's mp4 header, or takes it from --duration where the header cannot tell (an
+id: input, a fragmented mp4).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ VIDEO_SR_CLIP = _clip_rules(60.0, 1920, "003:399")
 FACE_SWAP_CLIP = _clip_rules(30.0, 4096, "003:400")
 STYLE_CLIP = _clip_rules(30.0, 4096, "003:401")
 
-# Duration and resolution limits per slug, for the `video_duration` hook's ffprobe
+# Duration and resolution limits per slug, for the `video_duration` hook's own
 # check (the same numbers, read from the declarations above).
 CLIP_LIMITS: dict[str, tuple[float, int]] = {
     slug: (rules.max_seconds, rules.max_long_side)
@@ -56,8 +57,8 @@ CLIP_LIMITS: dict[str, tuple[float, int]] = {
 
 _VIDEO_HINTS = {
     "error_unexpected_video_duration": "custom.dst_duration did not match the clip's "
-    "length, or the clip is longer than this feature takes: check --duration against the "
-    "clip (ffprobe shows it), or install ffprobe so yce measures it; trim a long clip.",
+    "length, or the clip is longer than this feature takes: leave out --duration so that "
+    "yce reads the length from the clip, or trim a long clip.",
     "error_exceed_max_image_size": "The clip's frame is larger than this feature takes: "
     "scale it down.",
     "error_download_video": "The engine could not fetch the uploaded clip; run it again.",
@@ -68,7 +69,9 @@ _VIDEO_HINTS = {
 
 def _duration_options(max_seconds: float) -> tuple[Param, ...]:
     return (
-        # Needed when ffprobe cannot measure the clip; checked against it when it can.
+        # Kept for what yce cannot measure: an id: input (no bytes here) and a
+        # fragmented mp4 (its header states no length). Checked against the header
+        # when the header tells.
         # Its limit is checked by the hook, with the same slack as a measured length.
         Param(
             name="duration",
@@ -77,8 +80,8 @@ def _duration_options(max_seconds: float) -> tuple[Param, ...]:
             minimum=0.0,
             exclusive_minimum=True,
             metavar="SECONDS",
-            help=f"The clip's length in seconds (at most {max_seconds:g}), needed when "
-            "ffprobe is not installed (default: measured with ffprobe).",
+            help=f"The clip's length in seconds (at most {max_seconds:g}), needed for an "
+            "id: clip or one whose header states no length (default: read from the clip).",
         ),
         # Filled per clip by the `video_duration` hook. The output is as long as this,
         # and the output is "up to 60/30 sec" (003:399-401): a longer value is an

@@ -4,9 +4,10 @@
   command that lists the styles.
 - `i2v_check_job`: image to video's aspect-ratio rule (003:16383).
 - `video_duration`: the clip features' `custom.dst_duration`, which must equal the
-  clip's length (error_unexpected_video_duration, 003:420), measured with ffprobe or,
-  without it, taken from --duration; the documented duration and resolution limits
-  are checked on the way, before anything is uploaded.
+  clip's length (error_unexpected_video_duration, 003:420), read from the clip's own
+  mp4 headers (ycecli.video) or, where they cannot tell (an id: input, a fragmented
+  mp4 whose header states no length), taken from --duration; the documented duration
+  and resolution limits are checked on the way, before anything is uploaded.
 """
 
 from __future__ import annotations
@@ -71,32 +72,26 @@ def video_duration(ctx, job, params: dict) -> dict:
             f"--duration {given:g}: longer than the {max_seconds:g} s this feature takes",
             hint=f"Trim the clip to {max_seconds:g} seconds or less.",
         )
-    info = None
+    measured = None
     if ref.path is not None:
         info = check_video(
-            ref.path,
-            max_duration=max_seconds,
-            max_long_side=max_long_side,
-            note=lambda message: ctx.note(message, label=job.label),
-            label="source",
+            ref.path, max_duration=max_seconds, max_long_side=max_long_side, label="source"
         )
-    measured = info.duration if info is not None else None
+        measured = info.duration
     if measured is None and given is None:
         if ref.path is None:
             why = "it is a file id, which yce cannot measure"
-        elif info is None:
-            why = "ffprobe (part of ffmpeg) is not installed"
         else:
-            why = "the video does not state its duration"
+            why = "its mp4 header does not state it (a fragmented mp4)"
         raise InvalidInput(
             f"{job.label}: the clip's length is needed (the API wants it in "
             f"custom.dst_duration) and {why}",
-            hint="Give it with --duration SECONDS, or install ffmpeg so yce measures it.",
+            hint="Give it with --duration SECONDS.",
         )
     if measured is not None and given is not None and dst_seconds(given) != dst_seconds(measured):
         raise InvalidInput(
             f"--duration {given:g} does not match {job.label}, which is {measured:.2f} s "
-            "long (ffprobe)",
+            "long (its mp4 header says so)",
             hint="Leave out --duration: yce measures the clip itself.",
         )
     seconds = measured if measured is not None else given
