@@ -55,9 +55,11 @@ def list_tasks(
 
 @app.command(
     "report",
-    epilog=(
-        "Examples: yce task report -o report.html | yce task report --last 10 -o last.html "
-        "| yce task report --since 2h -o today.html | yce --json task report"
+    epilog=examples(
+        "yce task report -o report.html",
+        "yce task report --last 10 -o last.html",
+        "yce task report --since 2h -o today.html",
+        "yce --json task report",
     ),
 )
 @guarded
