@@ -107,3 +107,13 @@ def make_image(path: Path, size=(64, 48), fmt: str = "JPEG") -> Path:
 
     Image.new("RGB", size, (120, 30, 200)).save(path, format=fmt)
     return path
+
+
+@pytest.fixture
+def proxy(sandbox):
+    """A hostile loopback server in front of the sandbox (tests/hostile.py): it
+    forwards, or misbehaves on cue."""
+    from tests.hostile import Hostile
+
+    with Hostile(sandbox.url) as hostile:
+        yield hostile

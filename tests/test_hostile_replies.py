@@ -38,12 +38,6 @@ from ycecli.shell import shell_command
 from ycecli.transfer import download
 
 
-@pytest.fixture
-def proxy(sandbox):
-    with Hostile(sandbox.url) as hostile:
-        yield hostile
-
-
 @pytest.mark.parametrize(
     ("edit", "field"),
     [

@@ -30,12 +30,6 @@ from ycecli.errors import ApiError
 from ycecli.transfer import download
 
 
-@pytest.fixture
-def proxy(sandbox):
-    with Hostile(sandbox.url) as hostile:
-        yield hostile
-
-
 def test_an_error_page_is_not_saved_as_the_result_and_the_task_can_be_fetched_again(
     sandbox, proxy, tmp_path
 ):
