@@ -678,7 +678,7 @@ class Yce:
     def _reuse_outputs(self, job, overwrite: bool) -> list[str]:
         """An input done earlier costs nothing now: its result files are reported, and
         copied to where this run would have written them when that is elsewhere."""
-        from ycecli.transfer import place_file
+        from ycecli.files import place_file
 
         earlier = [Path(p) for p in job.prior.outputs]
         if job.target is None or not earlier:
@@ -1036,7 +1036,7 @@ class Yce:
                 ),
             )
             if convertible:
-                from ycecli.transfer import place_file, remove_stale_parts
+                from ycecli.files import place_file, remove_stale_parts
 
                 remove_stale_parts(path)  # what a killed run left beside the -o name
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from ycecli.errors import ConfigError
+from ycecli.files import write_atomic
 from ycecli.shell import shell_command
 
 DEFAULT_API_BASE = "https://yce-api-01.perfectcorp.com"  # 003:230
@@ -155,18 +155,7 @@ def refuse_if_shared(path: Path, mode: int, error: type[ConfigError], what: str)
 def write_private_file(path: Path, data: bytes) -> None:
     """Write atomically with mode 0600 from the first byte (never world-readable)."""
     ensure_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, private=True)
 
 
 class ConfigFile:

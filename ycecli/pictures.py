@@ -4,14 +4,13 @@ downloaded and the text is sized to the picture it goes on."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ycecli.files import atomic_file
 
 INK = (20, 20, 20)
 PAPER = (255, 255, 255)
@@ -61,19 +60,8 @@ def save_atomic(img, dest: Path, fmt: str | None = None) -> Path:
     fmt = fmt or {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}.get(dest.suffix.lower(), "PNG")
     if fmt == "JPEG" and img.mode not in ("RGB", "L"):
         img = img.convert("RGB")
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            img.save(out, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic_file(dest) as out:
+        img.save(out, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     return dest
 
 

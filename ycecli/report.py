@@ -9,13 +9,10 @@ filter is a CSS checkbox: no script runs at all."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import html
 import io
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -158,25 +155,11 @@ def parse_since(text: str, now: float | None = None) -> float:
 
 def write_report(rows: Sequence[ReportRow], dest: Path, *, title: str) -> Path:
     """Write the page to `dest`, replacing it whole (a reader never sees half)."""
-    from ycecli.transfer import place_file
+    from ycecli.files import write_atomic
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    page = render(rows, title=title, base=dest.parent).encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(page)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        place_file(tmp, dest, overwrite=True)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return dest
+    return write_atomic(dest, render(rows, title=title, base=dest.parent))
 
 
 def thumbnail(path: str | Path) -> tuple[str | None, str]:

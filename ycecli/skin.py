@@ -7,7 +7,6 @@ land outside the target folder, and a refused ZIP leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
 import math
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ycecli.errors import ApiError, InvalidInput, OutputExists
+from ycecli.files import atomic_file, umask
 
 # The order of the `dst_actions` enum in the doc (003:1646).
 SD_CONCERNS: tuple[str, ...] = (
@@ -305,12 +305,6 @@ def _copy_entry(
     return written
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def extract_zip(
     zip_path: Path | str,
     target_dir: Path | str,
@@ -362,7 +356,7 @@ def extract_zip(
             tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
         )
         try:
-            os.chmod(staging, 0o777 & ~_umask())
+            os.chmod(staging, 0o777 & ~umask())
             budget = max_total_bytes
             relative: list[Path] = []
             for member in members:
@@ -565,17 +559,8 @@ def _blend(photo, mask):
 
 def _save_png(img, dest: Path) -> None:
     """Write beside the target and rename, so a reader never sees half a PNG."""
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            img.save(out, format="PNG")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic_file(dest) as out:
+        img.save(out, format="PNG")
 
 
 def _label(row: ScoreRow) -> str:

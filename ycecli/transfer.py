@@ -17,10 +17,8 @@ file is replaced only when the caller asks.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -38,12 +36,8 @@ from ycecli.client import (
     network_errors,
     redact_url,
 )
-from ycecli.errors import ApiError, NetworkError, OutputExists, local_error
-
-try:
-    import fcntl
-except ImportError:  # Windows: an open file cannot be deleted there anyway
-    fcntl = None  # type: ignore[assignment]
+from ycecli.errors import ApiError, NetworkError, local_error
+from ycecli.files import PartFile, refuse_existing, remove_stale_parts
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
 
@@ -65,7 +59,6 @@ KIND_NAMES = {
 HEAD_BYTES = 12  # enough for every signature below
 # How much a download writes before its part is flushed to disk in the background.
 EARLY_FLUSH_BYTES = 16 << 20
-PART_SUFFIX = ".part"
 
 
 def result_matches(kind: str, head: bytes) -> bool:
@@ -273,12 +266,9 @@ def download(
     itself may (Client.check_storage_url)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and not overwrite:
-        raise OutputExists(
-            f"{target} already exists", hint="Pass --overwrite to replace it, or choose -o."
-        )
+    refuse_existing(target, overwrite=overwrite)
     remove_stale_parts(target)
-    part = _PartFile(target)
+    part = PartFile(target)
     try:
         with _EarlyFlush(part.fd) as flush:
             _fetch_into(client, url, part.fd, on_progress, kind, from_reply, flush)
@@ -331,99 +321,6 @@ class _EarlyFlush:
         self._done = True
         self._wake.set()
         self._thread.join()
-
-
-class _PartFile:
-    """A hidden temporary file beside the target, locked while this process writes
-    it: the cleanup of a later run (remove_stale_parts) skips a part whose writer
-    still holds it, and removes one whose writer was killed."""
-
-    def __init__(self, target: Path) -> None:
-        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        while True:
-            path = target.parent / f".{target.name}.{secrets.token_hex(4)}{PART_SUFFIX}"
-            try:
-                self.fd: int | None = os.open(path, flags, 0o600)
-                break
-            except FileExistsError:
-                continue
-        self.path = path
-        if fcntl is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def publish(self, target: Path, *, overwrite: bool) -> None:
-        os.chmod(self.path, 0o666 & ~_umask())
-        if fcntl is None and self.fd is not None:
-            os.close(self.fd)  # Windows cannot rename a file that is open
-            self.fd = None
-        place_file(self.path, target, overwrite=overwrite)
-
-    def discard(self) -> None:
-        """Remove what is left (nothing, once published); unlink before closing, so
-        the lock is held until the name is gone."""
-        with contextlib.suppress(OSError):
-            self.path.unlink()
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-
-def remove_stale_parts(target: Path) -> list[Path]:
-    """Remove the part files of `target` that a killed run left behind; returns them."""
-    prefix = f".{target.name}."
-    removed = []
-    with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
-        for entry in entries:
-            name = entry.name
-            if not (name.startswith(prefix) and name.endswith(PART_SUFFIX)):
-                continue
-            # The random middle of our part names (and of tempfile's): nothing else.
-            if not re.fullmatch(r"[a-z0-9_]{8}", name[len(prefix) : -len(PART_SUFFIX)]):
-                continue
-            path = Path(entry.path)
-            if _remove_if_abandoned(path):
-                removed.append(path)
-    return removed
-
-
-def _remove_if_abandoned(path: Path) -> bool:
-    if fcntl is None:
-        try:
-            path.unlink()  # refused while another process has it open
-            return True
-        except OSError:
-            return False
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return False  # its writer is alive
-    try:
-        path.unlink()
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-_umask_value: int | None = None
-_umask_lock = threading.Lock()
-
-
-def _umask() -> int:
-    """The process umask, read once: reading it means setting it, which is not safe
-    while worker threads create files."""
-    global _umask_value
-    with _umask_lock:
-        if _umask_value is None:
-            _umask_value = os.umask(0o022)
-            os.umask(_umask_value)
-        return _umask_value
 
 
 class _Throttled:
@@ -613,26 +510,3 @@ def _next_attempt(client: Client, attempt: int, why: str) -> int:
         raise NetworkError(f"{why} (gave up after {attempt + 1} tries)")
     client.wait(f"{why}, retrying", client.retry.backoff(attempt))
     return attempt + 1
-
-
-def place_file(tmp: Path, target: Path, *, overwrite: bool) -> None:
-    """Move a finished file into place; without `overwrite`, never replace one that
-    appeared meanwhile (a hard link fails atomically if the name is taken)."""
-    if overwrite:
-        os.replace(tmp, target)
-        return
-    try:
-        os.link(tmp, target)
-    except FileExistsError:
-        raise OutputExists(
-            f"{target} already exists", hint="Pass --overwrite to replace it, or choose -o."
-        ) from None
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
-            raise
-        # No hard links here (some network and FAT file systems): best effort.
-        if target.exists():
-            raise OutputExists(f"{target} already exists") from None
-        os.replace(tmp, target)
-        return
-    tmp.unlink()
