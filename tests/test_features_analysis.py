@@ -97,7 +97,7 @@ def prepared(command: str, given: dict) -> dict:
     from ycecli import hooks
 
     feature = get_feature(command)
-    ctx = HookContext(yce=None, feature=feature)
+    ctx = HookContext(session=None, feature=feature)
     return hooks.run(feature, "prepare", ctx, feature.resolve_params(given))
 
 
@@ -154,7 +154,7 @@ def test_concerns_are_checked_before_anything_else():
 
 def test_the_mode_decides_the_photo_limits():
     feature = get_feature("skin-analysis")
-    ctx = HookContext(yce=None, feature=feature)
+    ctx = HookContext(session=None, feature=feature)
     sd = HOOKS["skin_rules"](ctx, prepared("skin-analysis", {"preset": "sd-7"}), {})["source"]
     hd = HOOKS["skin_rules"](ctx, prepared("skin-analysis", {"preset": "hd-7"}), {})["source"]
     assert (sd.max_long_side, sd.min_short_side) == (1920, 480)

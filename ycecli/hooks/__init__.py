@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ycecli.hooks import analysis, hair, image, portrait, styles, video
+from ycecli.run.types import Event, EventKind, Job, TaskResult
 
 HOOKS: dict[str, Callable[..., Any]] = {}
 for _module in (styles, image, hair, portrait, analysis, video):
@@ -45,21 +46,41 @@ class SkipTask(Exception):
 
 @dataclass
 class HookContext:
-    """What a hook may use: the session (for API calls), the feature, progress."""
+    """What a hook may use: the session (profile, paths, client), the feature,
+    progress, and `run_task` for a task of its own."""
 
-    yce: Any
+    session: Any  # ycecli.run.session.Session
     feature: Any
     on_event: Callable[[Any], None] | None = None
     state: dict = field(default_factory=dict)  # shared between one command's stages
     overwrite: bool = False  # the user allowed replacing existing outputs
     output: Any = None  # the -o value as given (None: default names)
     timeout: float | None = None  # the user's --timeout, for tasks a hook runs
+    # Runs a job through the task pipeline (ycecli.run.runner.run_job), given by
+    # whoever runs the hooks: hooks never import the pipeline themselves.
+    tasks: Callable[[Any, HookContext, Job, TaskResult], None] | None = None
 
     def note(self, message: str, label: str = "") -> None:
-        from ycecli.api import Event
-
         if self.on_event:
-            self.on_event(Event("wait", label=label or self.feature.command, message=message))
+            self.on_event(
+                Event(EventKind.WAIT, label=label or self.feature.command, message=message)
+            )
+
+    def run_task(self, feature: Any, job: Job, result: TaskResult) -> None:
+        """Run one task of another feature (face swap's detection) the way every
+        task runs: request_id, journal, submit, poll, journal. Raises its error."""
+        if self.tasks is None:
+            raise RuntimeError("this hook context cannot run tasks")
+        ctx = HookContext(
+            self.session,
+            feature,
+            self.on_event,
+            self.state,
+            overwrite=self.overwrite,
+            timeout=self.timeout,
+            tasks=self.tasks,
+        )
+        self.tasks(self.session, ctx, job, result)
 
 
 def names(feature, stage: str) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ycecli.errors import ExitStatus, InvalidInput, YceError
+from ycecli.run.types import InputRef, Job, TaskResult
 from ycecli.shell import shell_command
 
 DETECT_COMMAND = "face-swap-detect"
@@ -188,9 +189,7 @@ def _describe(faces: list[dict]) -> str:
 
 def _detect(ctx, job, source_id: str) -> dict:
     """Run the detection task on the uploaded target; return {faces, task_id}."""
-    from ycecli.api import InputRef, Job, TaskResult
     from ycecli.features import get_feature
-    from ycecli.hooks import HookContext
 
     detect = get_feature(DETECT_COMMAND)
     ctx.note("detecting faces (face-swap/pre-process task)", label=job.label)
@@ -204,14 +203,7 @@ def _detect(ctx, job, source_id: str) -> dict:
     )
     result = TaskResult(feature=detect.command, input=job.label)
     # The same path as every task: request_id, journal, submit, poll, journal.
-    ctx.yce.run_job(
-        detect,
-        detect_job,
-        HookContext(ctx.yce, detect, ctx.on_event, ctx.state),
-        result,
-        ctx.on_event,
-        timeout=ctx.timeout,
-    )
+    ctx.run_task(detect, detect_job, result)
     raw = [face for entry in result.data for face in (entry.get("faces") or [])]
     faces = [
         {"index": i, "box": _box(face), "bbox": face.get("bbox")}

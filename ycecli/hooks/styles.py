@@ -17,10 +17,10 @@ from ycecli.errors import InvalidInput
 
 
 def _cache_path(ctx):
-    profile = ctx.yce.profile
+    profile = ctx.session.profile
     account = hashlib.sha256(f"{profile.api_base}\0{profile.client_id}".encode()).hexdigest()[:16]
     slug = ctx.feature.slug.replace("/", "_")
-    return ctx.yce.paths.cache_dir / "styles" / f"{account}-{slug}.json"
+    return ctx.session.paths.cache_dir / "styles" / f"{account}-{slug}.json"
 
 
 def names_path(ctx):
@@ -38,7 +38,7 @@ def load_style_groups(ctx) -> dict[int, int]:
     from ycecli.config import write_private_file
     from ycecli.styles import iter_pages, list_groups, list_styles
 
-    client, slug = ctx.yce.client, ctx.feature.slug
+    client, slug = ctx.session.client, ctx.feature.slug
     ctx.note("looking up style groups (free list calls; cached afterwards)")
     mapping: dict[int, int] = {}
     for group in iter_pages(lambda t: list_groups(client, slug, starting_token=t), "groups"):

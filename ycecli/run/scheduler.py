@@ -31,17 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from ycecli import pacing
-from ycecli.errors import (
-    ConfigError,
-    InvalidTaskId,
-    NetworkError,
-    OutOfUnits,
-    TaskFailed,
-    TaskTimeout,
-    YceError,
-)
+from ycecli.errors import ConfigError, NetworkError, OutOfUnits, YceError
 from ycecli.ratelimit import Booking, Infeasible
-from ycecli.shell import shell_command
+from ycecli.run.pipeline import Cancelled, TaskPipeline
+from ycecli.run.types import Event, EventKind, Job, Status, TaskResult
+from ycecli.tasks import TaskStatus, next_gap
 
 UPLOAD_GROUP = 100  # files per file-creation request; the seeds give no maximum
 MAX_IN_FLIGHT = 64
@@ -52,10 +46,6 @@ UPLOAD_SECONDS_BASE = 1.0
 UPLOAD_BYTES_PER_SECOND = 5e6
 ANNOUNCE_AFTER = 2.0  # waits longer than this are announced
 INTERRUPT_GRACE = 1.0  # seconds the workers get to clean up after Ctrl-C
-
-
-class Cancelled(Exception):
-    """Raised inside a transfer's progress callback when the run is interrupted."""
 
 
 class _Workers:
@@ -130,54 +120,47 @@ class _Pending:
 
 
 class Scheduler:
+    """Runs a pipeline's jobs, one or a thousand, inside the API's limits."""
+
     def __init__(
         self,
-        yce: Any,
-        feature: Any,
-        ctx: Any,
+        pipeline: TaskPipeline,
         *,
-        overwrite: bool = False,
-        timeout: float | None = None,
-        on_event: Callable[[Any], None] | None = None,
-        on_result: Callable[[Any], None] | None = None,
+        on_result: Callable[[TaskResult], None] | None = None,
         fail_fast: bool = False,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        from ycecli.tasks import next_gap
-
-        self.yce = yce
-        self.feature = feature
-        self.ctx = ctx
-        self.overwrite = overwrite
-        self.timeout = timeout if timeout is not None else yce.profile.task_timeout
-        self.on_event = on_event
+        self.pipeline = pipeline
+        self.feature = pipeline.feature
+        self.timeout = pipeline.timeout
+        self.on_event = pipeline.on_event
         self.on_result = on_result
         self.fail_fast = fail_fast
-        self.budget = yce.client.budget
+        self.budget = pipeline.client.budget
         self.clock = clock or self.budget.clock
         self.sleep = sleep or time.sleep
-        self.window = yce.profile.polling_window
+        self.window = pipeline.profile.polling_window
         self.longest_gap = next_gap(self.window, self.window)
         self.unit = self.window / 10.0  # pacing's constants are set for a 10 s window
         # A hook that runs a task of its own before submitting (face swap's detection)
         # would hold up this loop, and with it the polls of other tasks: such features
         # run one task at a time.
-        self.max_in_flight = 1 if "before_submit" in feature.hooks else MAX_IN_FLIGHT
+        self.max_in_flight = 1 if "before_submit" in self.feature.hooks else MAX_IN_FLIGHT
         self.cancel = threading.Event()
         self.errors: dict[int, YceError] = {}
         self.stats: dict[str, Any] = {}
         self._estimates: dict[str, pacing.Estimate] = {}
         self._downloading: set[int] = set()
+        self._stop_reason = "not run: --fail-fast after a failure"
 
     # -- public -------------------------------------------------------------------
 
-    def run(self, jobs: list) -> list:
-        from ycecli.api import TaskResult
-
+    def run(self, jobs: list[Job]) -> list[TaskResult]:
         self.jobs = jobs
         self.results = [TaskResult(feature=self.feature.command, input=job.label) for job in jobs]
-        requests_at_start = self.yce.client.requests_sent
+        client = self.pipeline.client
+        requests_at_start = client.requests_sent
         workers = _Workers(TRANSFER_WORKERS, self.cancel)
         try:
             first = self._book_first()
@@ -191,7 +174,7 @@ class Scheduler:
             self._remove_partial_downloads()
             raise
         finally:
-            self.stats["api_requests"] = self.yce.client.requests_sent - requests_at_start
+            self.stats["api_requests"] = client.requests_sent - requests_at_start
         return self.results
 
     # -- booking ------------------------------------------------------------------
@@ -210,14 +193,14 @@ class Scheduler:
         return pacing.size_class(total if known else None)
 
     def _duration_key(self, index: int) -> str:
-        base = self.yce.client.base_url(self.feature.generation)
+        base = self.pipeline.client.base_url(self.feature.generation)
         return f"{base}|{self.feature.command}|{self._size_class(index)}"
 
     def _estimate(self, key: str) -> pacing.Estimate:
         """What the journal knows of this kind of task (any size, failing that)."""
         if key in self._estimates:
             return self._estimates[key]
-        journal = self.yce.journal
+        journal = self.pipeline.journal
         found = journal.duration(key)
         if found is None:
             similar = journal.durations_like(key.rsplit("|", 1)[0] + "|")
@@ -250,7 +233,7 @@ class Scheduler:
         if wait > ANNOUNCE_AFTER:
             why = booking.binding.describe() if booking.binding else "the API's limits"
             self._emit(
-                "wait",
+                EventKind.WAIT,
                 index,
                 message=f"waiting {wait:.0f} s for the rate limit: {why}",
                 seconds=wait,
@@ -266,7 +249,7 @@ class Scheduler:
     def _needs_upload(self, index: int) -> bool:
         specs = {spec.name: spec for spec in self.feature.inputs}
         return any(
-            ref.path is not None and not (ref.url is not None and specs[name].url_field)
+            self.pipeline.needs_upload(specs[name], ref)
             for name, refs in self.jobs[index].refs.items()
             for ref in refs
         )
@@ -301,94 +284,18 @@ class Scheduler:
     # -- uploads --------------------------------------------------------------------
 
     def _upload_all(self, workers: _Workers, first) -> dict[int, dict[str, list[str]]]:
-        """Upload every local input once (an input shared by all jobs, like a hand
-        photo for many rings, only once), a group of files per file-creation request."""
-        from ycecli.transfer import create_upload_slots
-        from ycecli.validate import sniff_content_type
-
-        create_hold = first[1] if first else None
-        specs = {spec.name: spec for spec in self.feature.inputs}
-        wanted: dict[tuple[str, str], list[tuple[int, Any]]] = {}  # (path, endpoint) -> uses
-        for index, job in enumerate(self.jobs):
-            for name, refs in job.refs.items():
-                spec = specs[name]
-                for ref in refs:
-                    if ref.path is None or (ref.url is not None and spec.url_field):
-                        continue
-                    endpoint = spec.upload_path or self.feature.upload_url_path
-                    wanted.setdefault((str(ref.path), endpoint), []).append((index, ref))
-        ids: dict[tuple[str, str], str] = {}
-        failed: dict[int, YceError] = {}
-        by_endpoint: dict[str, list[tuple[str, str]]] = {}
-        for key in wanted:
-            by_endpoint.setdefault(key[1], []).append(key)
-        puts: list[tuple[tuple[str, str], Future]] = []
-        for endpoint, keys in by_endpoint.items():
-            for start in range(0, len(keys), UPLOAD_GROUP):
-                group = keys[start : start + UPLOAD_GROUP]
-                files = []
-                for path, _ in group:
-                    with open(path, "rb") as fh:
-                        ctype = sniff_content_type(fh.read(32)) or "application/octet-stream"
-                    ref = wanted[(path, endpoint)][0][1]
-                    name = Path(ref.url).name if ref.url else ref.path.name
-                    files.append((name or ref.path.name, ctype, Path(path).stat().st_size))
-                try:
-                    slots = create_upload_slots(
-                        self.yce.client,
-                        endpoint,
-                        files,
-                        generation=self.feature.generation,
-                        hold=create_hold,
-                    )
-                except YceError as exc:
-                    for key in group:
-                        for index, _ in wanted[key]:
-                            failed[index] = exc
-                    continue
-                finally:
-                    create_hold = None  # one reserved moment, for the first request
-                for key, slot in zip(group, slots, strict=True):
-                    ids[key] = slot.file_id
-                    label = self.jobs[wanted[key][0][0]].label
-                    puts.append((key, workers.submit(self._put, slot, key[0], label)))
-        for key, future in puts:
-            try:
-                future.result()
-            except YceError as exc:
-                ids.pop(key, None)
-                for index, _ in wanted[key]:
-                    failed[index] = exc
-        file_ids: dict[int, dict[str, list[str]]] = {}
-        for index, job in enumerate(self.jobs):
-            if index in failed:
-                self._fail(index, failed[index])
-                continue
-            per_job: dict[str, list[str]] = {}
-            for name, refs in job.refs.items():
-                spec = specs[name]
-                for ref in refs:
-                    if ref.file_id is not None:
-                        per_job.setdefault(name, []).append(ref.file_id)
-                    elif ref.path is not None and not (ref.url is not None and spec.url_field):
-                        endpoint = spec.upload_path or self.feature.upload_url_path
-                        per_job.setdefault(name, []).append(ids[(str(ref.path), endpoint)])
-            file_ids[index] = per_job
+        """Upload every local input once, a group of files per file-creation request
+        (the first at its booked moment), the bytes sent by the transfer workers."""
+        file_ids, failed = self.pipeline.upload_many(
+            self.jobs,
+            run_in=workers.submit,
+            hold=first[1] if first else None,
+            group=UPLOAD_GROUP,
+            cancelled=self.cancel.is_set,
+        )
+        for index in sorted(failed):
+            self._fail(index, failed[index])
         return file_ids
-
-    def _put(self, slot, path: str, label: str) -> None:
-        from ycecli.api import Event
-        from ycecli.transfer import put_file
-
-        size = Path(path).stat().st_size
-        self._event(Event("upload", label=label, done=0, total=size))
-
-        def progress(done: int, total: int | None) -> None:
-            if self.cancel.is_set():
-                raise Cancelled
-            self._event(Event("upload", label=label, done=done, total=total))
-
-        put_file(self.yce.client, slot, Path(path), progress)
 
     # -- the request loop -------------------------------------------------------------
 
@@ -459,12 +366,10 @@ class Scheduler:
             self.budget.release(nxt.booking.ids)
         for index in pending:
             result = self.results[index]
-            result.status = "not_run"
+            result.status = Status.NOT_RUN
             result.error_message = self._stop_reason
             self._report(index)
         pending.clear()
-
-    _stop_reason = "not run: --fail-fast after a failure"
 
     def _submit(self, nxt: _Pending, file_ids: dict, flights: dict[str, _Flight]) -> bool:
         """Start one task in its booked moment; True when the run must stop."""
@@ -472,19 +377,15 @@ class Scheduler:
         assert booking is not None
         job, result = self.jobs[index], self.results[index]
         try:
-            submission = self.yce.prepare_submit(
-                self.feature, job, self.ctx, result, file_ids, self.on_event
-            )
+            submission = self.pipeline.prepare(job, result, file_ids)
             if submission is None:  # a hook finished this job without a task
                 self.budget.release(booking.ids)
                 self._report(index)
                 return False
-            task_id, record = self.yce.submit(
-                self.feature,
+            task_id, record = self.pipeline.start(
                 job,
                 submission,
                 result,
-                self.on_event,
                 hold=booking.ids[0],
                 size_class=self._size_class(index),
             )
@@ -511,16 +412,11 @@ class Scheduler:
 
     def _poll(self, flight: _Flight, flights: dict[str, _Flight], workers: _Workers) -> bool:
         """One poll of a running task; True when the run must stop."""
-        from ycecli.tasks import check_status, task_path
-
         hold = flight.holds.popleft()[0] if flight.holds else None
         sent = self.clock()
         try:
-            status = check_status(
-                self.yce.client,
-                self.feature,
+            status = self.pipeline.poll(
                 flight.task_id,
-                task_path(self.feature, self.yce.profile),
                 deadline=flight.answered + 0.9 * self.window,
                 # --timeout holds even against a reply that trickles in.
                 give_up_at=time.monotonic() + (flight.submitted + self.timeout - self.clock()),
@@ -532,12 +428,12 @@ class Scheduler:
                 return self._give_up(flight, flights)
             del flights[flight.task_id]
             self._finished(flight)
-            self.yce.record_failure(flight.record, self.results[flight.index], exc)
+            self.pipeline.record_failure(flight.record, self.results[flight.index], exc)
             return self._fail(flight.index, exc)
         flight.answered = time.monotonic()
         elapsed = self.clock() - flight.submitted
         self._emit(
-            "status",
+            EventKind.STATUS,
             flight.index,
             status=status.status,
             task_id=flight.task_id,
@@ -547,15 +443,14 @@ class Scheduler:
         if status.status == "success":
             del flights[flight.task_id]
             self._finished(flight)
-            self.results[flight.index].charged = True
             self._learn(flight, sent - flight.submitted)
             workers.submit(self._complete, flight, status)
             return False
         if status.status == "error":
             del flights[flight.task_id]
             self._finished(flight)
-            exc = _engine_error(self.feature, flight.task_id, status)
-            self.yce.record_failure(flight.record, self.results[flight.index], exc)
+            exc = self.pipeline.engine_error(flight.task_id, status)
+            self.pipeline.record_failure(flight.record, self.results[flight.index], exc)
             return self._fail(flight.index, exc)
         flight.running_after = sent - flight.submitted
         if not flight.holds:
@@ -579,16 +474,8 @@ class Scheduler:
         pick it up (it stays alive for one polling window)."""
         del flights[flight.task_id]
         self._finished(flight)
-        command = shell_command("yce", "task", "wait", self.feature.command, flight.task_id)
-        exc = TaskTimeout(
-            f"{self.feature.command}: task {flight.task_id} still running after "
-            f"{self.timeout:.0f} s",
-            task_id=flight.task_id,
-            feature=self.feature.command,
-            hint=f"Pick it up within its polling window with `{command}`, "
-            "or later with `yce task resume`.",
-        )
-        self.yce.record_failure(flight.record, self.results[flight.index], exc)
+        exc = self.pipeline.timeout_error(flight.task_id)
+        self.pipeline.record_failure(flight.record, self.results[flight.index], exc)
         return self._fail(flight.index, exc)
 
     def _finished(self, flight: _Flight) -> None:
@@ -605,12 +492,12 @@ class Scheduler:
             estimate = pacing.learn(known, flight.running_after, done_after, self.unit)
             return estimate.seconds, estimate.floor, estimate.samples
 
-        self.yce.journal.learn_duration(key, update)
-        found = self.yce.journal.duration(key)
+        self.pipeline.journal.learn_duration(key, update)
+        found = self.pipeline.journal.duration(key)
         if found:
             self._estimates[key] = pacing.Estimate(*found)
         if flight.record is not None:
-            self.yce.journal.update(
+            self.pipeline.journal.update(
                 flight.record, running_after=flight.running_after, done_after=done_after
             )
 
@@ -625,14 +512,14 @@ class Scheduler:
             for part in target.parent.glob(f".{glob_escape(target.stem)}*.part"):
                 part.unlink(missing_ok=True)
 
-    def _complete(self, flight: _Flight, status) -> None:
+    def _complete(self, flight: _Flight, status: TaskStatus) -> None:
         self._downloading.add(flight.index)
         try:
             self._fetch_results(flight, status)
         finally:
             self._downloading.discard(flight.index)
 
-    def _fetch_results(self, flight: _Flight, status) -> None:
+    def _fetch_results(self, flight: _Flight, status: TaskStatus) -> None:
         job, result = self.jobs[flight.index], self.results[flight.index]
 
         def progress_guard(event) -> None:
@@ -642,19 +529,9 @@ class Scheduler:
                 self.on_event(event)
 
         try:
-            self.yce._on_success(
-                self.feature,
-                flight.task_id,
-                flight.record,
-                status,
-                job.target,
-                job.target_given,
-                result,
-                self.overwrite,
-                progress_guard,
-                label=job.label,
+            self.pipeline.finish(
+                job, result, flight.task_id, flight.record, status, on_event=progress_guard
             )
-            self.yce.after(self.feature, self.ctx, job, result)
         except YceError as exc:
             self._fail(flight.index, exc)
             return
@@ -665,15 +542,7 @@ class Scheduler:
     def _fail(self, index: int, exc: YceError) -> bool:
         """Record a failed input; True when the run must stop (--fail-fast, or an
         error every other input would meet too)."""
-        result = self.results[index]
-        if result.status in ("pending", "running", "success"):
-            result.status = "error"
-        code = exc.error if isinstance(exc, TaskFailed) else None
-        if isinstance(exc, InvalidTaskId):
-            result.status = "dropped"
-        result.error = result.error or code or type(exc).__name__
-        result.error_message = result.error_message or exc.message
-        result.exit_status = int(exc.exit_status)
+        self.results[index].record_error(exc)
         self.errors.setdefault(index, exc)
         self._report(index)
         if isinstance(exc, (ConfigError, OutOfUnits)):
@@ -690,20 +559,4 @@ class Scheduler:
             self.on_event(event)
 
     def _emit(self, kind: str, index: int, **fields: Any) -> None:
-        from ycecli.api import Event
-
         self._event(Event(kind, label=self.jobs[index].label, **fields))
-
-
-def _engine_error(feature, task_id: str, status) -> TaskFailed:
-    from ycecli.tasks import ENGINE_HINTS
-
-    return TaskFailed(
-        f"{feature.command}: task {task_id} failed: {status.error or 'error'}"
-        + (f" ({status.error_message})" if status.error_message else ""),
-        task_id=task_id,
-        error=status.error,
-        error_message=status.error_message,
-        hint=feature.error_hints.get(status.error or "")
-        or ENGINE_HINTS.get(status.error or "", "No units are charged for a failed task."),
-    )
