@@ -15,13 +15,12 @@ from tests.conftest import make_image, profile_for, run_cli
 from ycecli.api import InputRef, Yce
 from ycecli.errors import ApiError, InvalidInput, OutputExists
 from ycecli.features import get_feature
-from ycecli.features.analysis import FACE_FEATURES
+from ycecli.features.analysis import FACE_FEATURES, PRESETS, SD_CONCERNS
 from ycecli.hooks import HOOKS, HookContext
 from ycecli.sandbox import results
 from ycecli.sandbox.engines.analysis import check_skin_dst_actions, face_attributes
 from ycecli.sandbox.server import SandboxError
 from ycecli.sandbox.skinzip import build_zip_slip
-from ycecli.skin import PRESETS, SD_CONCERNS
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_ebfb568487e1b227.txt"
 FILE_ID = "pfNK5PuRe0MrwLHcGA3DOmB1ahwfXTbYHjv+KoBIxbE="

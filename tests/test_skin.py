@@ -12,19 +12,16 @@ from pathlib import Path
 import pytest
 
 from ycecli.errors import ApiError, InvalidInput, OutputExists
-from ycecli.sandbox.skinzip import build_skin_zip, build_zip_slip, check_dst_actions
-from ycecli.skin import (
+from ycecli.features.analysis import (
     HD_CONCERNS,
     PRESETS,
     SD_CONCERNS,
-    ScoreRow,
     check_concerns,
-    extract_zip,
     is_hd,
-    make_overlays,
     mask_file_name,
-    read_scores,
 )
+from ycecli.hooks.skin_results import ScoreRow, extract_zip, make_overlays, read_scores
+from ycecli.sandbox.skinzip import build_skin_zip, build_zip_slip, check_dst_actions
 
 # Verbatim from CATALOG.md 2.3 (003:948 and 003:1080).
 HD_SAMPLE = '{"hd_redness":{"raw_score":72.011962890625,"ui_score":77,"output_mask_name":"hd_redness_output.png"},"hd_oiliness":{"raw_score":60.74365234375,"ui_score":72,"output_mask_name":"hd_oiliness_output.png"},"hd_age_spot":{"raw_score":83.23274230957031,"ui_score":77,"output_mask_name":"hd_age_spot_output.png"},"hd_radiance":{"raw_score":76.57244205474854,"ui_score":79,"output_mask_name":"hd_radiance_output.png"},"hd_moisture":{"raw_score":48.694559931755066,"ui_score":70,"output_mask_name":"hd_moisture_output.png"},"hd_dark_circle":{"raw_score":80.1993191242218,"ui_score":76,"output_mask_name":"hd_dark_circle_output.png"},"hd_eye_bag":{"raw_score":76.67280435562134,"ui_score":79,"output_mask_name":"hd_eye_bag_output.png"},"hd_droopy_upper_eyelid":{"raw_score":79.05348539352417,"ui_score":80,"output_mask_name":"hd_droopy_upper_eyelid_output.png"},"hd_droopy_lower_eyelid":{"raw_score":79.97175455093384,"ui_score":81,"output_mask_name":"hd_droopy_lower_eyelid_output.png"},"hd_firmness":{"raw_score":89.66898322105408,"ui_score":85,"output_mask_name":"hd_firmness_output.png"},"hd_texture":{"whole":{"raw_score":66.3921568627451,"ui_score":75,"output_mask_name":"hd_texture_output.png"}},"hd_acne":{"whole":{"raw_score":59.92677688598633,"ui_score":76,"output_mask_name":"hd_acne_output.png"}},"hd_pore":{"forehead":{"raw_score":79.59770965576172,"ui_score":80,"output_mask_name":"hd_pore_output_forehead.png"},"nose":{"raw_score":29.139814376831055,"ui_score":58,"output_mask_name":"hd_pore_output_nose.png"},"cheek":{"raw_score":44.11081314086914,"ui_score":65,"output_mask_name":"hd_pore_output_cheek.png"},"whole":{"raw_score":49.23978805541992,"ui_score":67,"output_mask_name":"hd_pore_output_all.png"}},"hd_wrinkle":{"forehead":{"raw_score":55.96956729888916,"ui_score":67,"output_mask_name":"hd_wrinkle_output_forehead.png"},"glabellar":{"raw_score":76.7251181602478,"ui_score":75,"output_mask_name":"hd_wrinkle_output_glabellar.png"},"crowfeet":{"raw_score":83.4361481666565,"ui_score":78,"output_mask_name":"hd_wrinkle_output_crowfeet.png"},"periocular":{"raw_score":67.88706302642822,"ui_score":72,"output_mask_name":"hd_wrinkle_output_periocular.png"},"nasolabial":{"raw_score":74.03312683105469,"ui_score":74,"output_mask_name":"hd_wrinkle_output_nasolabial.png"},"marionette":{"raw_score":71.94477319717407,"ui_score":73,"output_mask_name":"hd_wrinkle_output_marionette.png"},"whole":{"raw_score":49.64699745178223,"ui_score":65,"output_mask_name":"hd_wrinkle_output_all.png"}}}'  # noqa: E501
@@ -421,7 +418,7 @@ def test_overlays_one_per_mask_plus_a_contact_sheet(tmp_path, preset):
 def test_contact_sheet_starts_with_the_photo_and_reads_at_a_glance(tmp_path):
     from PIL import Image
 
-    from ycecli.skin import THUMB_SIDE, score_colour
+    from ycecli.hooks.skin_results import THUMB_SIDE, score_colour
 
     # A photo of one flat colour, unlike anything else on the sheet.
     photo = tmp_path / "face.jpg"
@@ -474,7 +471,7 @@ def test_contact_sheet_starts_with_the_photo_and_reads_at_a_glance(tmp_path):
 
 
 def test_score_colours_run_from_red_to_green():
-    from ycecli.skin import score_colour
+    from ycecli.hooks.skin_results import score_colour
 
     low, middle, high = score_colour(1), score_colour(50), score_colour(100)
     assert low[0] > low[1] and high[1] > high[0]

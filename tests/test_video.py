@@ -17,7 +17,7 @@ from PIL import Image
 
 from ycecli.errors import InvalidInput
 from ycecli.sandbox.engines.video import still_mp4
-from ycecli.video import VideoInfo, check_video, probe_video
+from ycecli.validate import VideoInfo, check_video, probe_video
 
 TRAP = """#!/bin/sh
 touch "$(dirname "$0")/ffprobe-was-run"

@@ -194,7 +194,7 @@ def value_completion(node: Node, param: click.Parameter):
             if spec.choices:
                 return ("list", tuple(str(c) for c in spec.choices))
             if node.feature.hooks.get("prepare") == "skin_concerns" and spec.id == "concern":
-                from ycecli.skin import HD_CONCERNS, SD_CONCERNS
+                from ycecli.features.analysis import HD_CONCERNS, SD_CONCERNS
 
                 return ("list", SD_CONCERNS + HD_CONCERNS)
         if spec.metavar and "IMAGE" in spec.metavar:  # e.g. bg-change --background COLOR|IMAGE

@@ -13,7 +13,8 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.cli.helptext import examples
-from ycecli.errors import InvalidInput, OutputExists
+from ycecli.errors import InvalidInput
+from ycecli.files import refuse_existing
 from ycecli.jsonlines import shaped
 from ycecli.shell import shell_command
 
@@ -232,8 +233,7 @@ def _check_sheet_path(sheet: Path | None, overwrite: bool) -> None:
         )
     if sheet.is_dir():
         raise InvalidInput(f"{sheet} is a directory", hint="Give a file name, e.g. styles.jpg.")
-    if sheet.exists() and not overwrite:
-        raise OutputExists(f"{sheet} already exists", hint="Pass --overwrite to replace it.")
+    refuse_existing(sheet, overwrite=overwrite, hint="Pass --overwrite to replace it.")
 
 
 def _write_sheet(state, spec, items: list, dest: Path, title: str) -> None:

@@ -3,8 +3,183 @@ face analyzer (attributes returned inline as JSON)."""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Sequence
+
+from ycecli.errors import InvalidInput
 from ycecli.features.spec import Feature, InputSpec, MediaRules, Param
-from ycecli.skin import PRESETS
+
+# -- skin analysis: its concerns, presets and result names ---------------------------
+
+# The order of the `dst_actions` enum in the doc (003:1646).
+SD_CONCERNS: tuple[str, ...] = (
+    "wrinkle",
+    "pore",
+    "texture",
+    "acne",
+    "oiliness",
+    "radiance",
+    "eye_bag",
+    "age_spot",
+    "dark_circle_v2",
+    "droopy_upper_eyelid",
+    "droopy_lower_eyelid",
+    "firmness",
+    "moisture",
+    "redness",
+)
+HD_CONCERNS: tuple[str, ...] = (
+    "hd_wrinkle",
+    "hd_pore",
+    "hd_texture",
+    "hd_acne",
+    "hd_oiliness",
+    "hd_radiance",
+    "hd_eye_bag",
+    "hd_age_spot",
+    "hd_dark_circle",
+    "hd_droopy_upper_eyelid",
+    "hd_droopy_lower_eyelid",
+    "hd_firmness",
+    "hd_moisture",
+    "hd_redness",
+)
+ALLOWED_COUNTS = (4, 7, 14)
+
+# 4 is the doc's own run sample (wrinkle, pore, texture, acne: the classic skin-quality
+# set); 7 adds the next three of the enum (oiliness, radiance, eye_bag), the concerns
+# people ask about next. Both are prefixes of the enum order, so they are easy to
+# remember and the SD and HD presets match one for one.
+PRESETS: dict[str, tuple[str, ...]] = {
+    f"{mode}-{count}": names[:count]
+    for mode, names in (("sd", SD_CONCERNS), ("hd", HD_CONCERNS))
+    for count in ALLOWED_COUNTS
+}
+
+# HD entries split by face area in score_info.json (003:948); all other entries are flat.
+HD_AREAS: dict[str, tuple[str, ...]] = {
+    "hd_texture": ("whole",),
+    "hd_acne": ("whole",),
+    "hd_pore": ("forehead", "nose", "cheek", "whole"),
+    "hd_wrinkle": (
+        "forehead",
+        "glabellar",
+        "crowfeet",
+        "periocular",
+        "nasolabial",
+        "marionette",
+        "whole",
+    ),
+}
+
+RESULT_FOLDER = "skinanalysisResult"
+SCORE_FILE = "score_info.json"
+
+
+_SD_SET = frozenset(SD_CONCERNS)
+_HD_SET = frozenset(HD_CONCERNS)
+
+
+def mask_file_name(concern: str, area: str | None = None) -> str:
+    """The documented mask name of a concern (003:849): the pore and wrinkle areas get a
+    suffix, with "whole" spelt "all"; the one-area HD texture and acne do not."""
+    if area is None or len(HD_AREAS.get(concern, ())) <= 1:
+        return f"{concern}_output.png"
+    return f"{concern}_output_{'all' if area == 'whole' else area}.png"
+
+
+# --- choosing concerns ---------------------------------------------------------------
+
+
+def _normalise(concerns: Iterable[str] | str) -> list[str]:
+    """Names as a user types them: "Wrinkle, eye-bag" means ["wrinkle", "eye_bag"], and
+    a preset name stands for its concerns."""
+    if isinstance(concerns, str):
+        concerns = [concerns]
+    names: list[str] = []
+    for item in concerns:
+        for piece in str(item).split(","):
+            name = piece.strip().lower()
+            if not name:
+                continue
+            if name in PRESETS:
+                names.extend(PRESETS[name])
+            else:
+                names.append(name.replace("-", "_"))
+    return names
+
+
+def _closest(name: str, candidates: Sequence[str]) -> str | None:
+    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def check_concerns(concerns: Iterable[str] | str) -> tuple[str, ...]:
+    """The concerns as the API wants them, or InvalidInput before anything is uploaded.
+
+    The API's rules (003:787): exactly 4, 7 or 14 distinct names, all SD or all HD.
+    Items may be comma-separated and may be preset names ("sd-4").
+    """
+    names = _normalise(concerns)
+    unknown = [name for name in names if name not in _SD_SET and name not in _HD_SET]
+    if unknown:
+        # Suggest from the mode the rest of the list is in, so "dark_circle" among SD
+        # names becomes dark_circle_v2 and not hd_dark_circle.
+        known_hd = {name in _HD_SET for name in names if name not in unknown}
+        if known_hd == {True}:
+            candidates = HD_CONCERNS
+        elif known_hd == {False}:
+            candidates = SD_CONCERNS
+        else:
+            candidates = SD_CONCERNS + HD_CONCERNS
+        suggestions = []
+        for name in dict.fromkeys(unknown):
+            best = _closest(name, candidates) or _closest(name, SD_CONCERNS + HD_CONCERNS)
+            if best:
+                suggestions.append(f'"{best}" for "{name}"')
+        listed = ", ".join(f'"{name}"' for name in dict.fromkeys(unknown))
+        plural = "s" if len(set(unknown)) > 1 else ""
+        hint = f"Did you mean {', '.join(suggestions)}? " if suggestions else ""
+        raise InvalidInput(
+            f"unknown skin concern{plural} {listed}",
+            hint=hint + f"SD concerns: {', '.join(SD_CONCERNS)}. HD concerns: the same with an hd_ "
+            "prefix, except hd_dark_circle (not hd_dark_circle_v2).",
+        )
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if repeated:
+        raise InvalidInput(
+            f"skin concern{'s' if len(repeated) > 1 else ''} listed more than once: "
+            + ", ".join(repeated),
+            hint="The API wants 4, 7 or 14 distinct concerns; list each one once.",
+        )
+    sd = [name for name in names if name in _SD_SET]
+    hd = [name for name in names if name in _HD_SET]
+    if sd and hd:
+        raise InvalidInput(
+            f"SD and HD skin concerns cannot be mixed: SD {', '.join(sd)}; HD {', '.join(hd)}",
+            hint="Use only SD names (wrinkle, pore, ...) or only HD names (hd_wrinkle, "
+            "hd_pore, ...). HD needs a photo with a short side of at least 1080.",
+        )
+    if len(names) not in ALLOWED_COUNTS:
+        raise InvalidInput(
+            f"{len(names)} skin concern{'' if len(names) == 1 else 's'} given; "
+            "the API takes exactly 4, 7 or 14",
+            hint="Add or remove concerns, or use a preset: " + ", ".join(PRESETS) + ".",
+        )
+    return tuple(names)
+
+
+def is_hd(concerns: Iterable[str] | str) -> bool:
+    """Whether the concerns ask for HD analysis (and so HD's larger photo sizes)."""
+    names = _normalise(concerns)
+    return bool(names) and all(name in _HD_SET for name in names)
+
+
+# --- unpacking the result ------------------------------------------------------------
+
+
+# -- declarations -----------------------------------------------------------------------
+
 
 # The `features` enum of the face analyzer, in the doc's order (003:2141 schema).
 FACE_FEATURES: tuple[str, ...] = (

@@ -3,7 +3,7 @@ and AI Fabric."""
 
 from __future__ import annotations
 
-from ycecli.features.spec import Feature, InputSpec, MediaRules, Param
+from ycecli.features.spec import Feature, InputSpec, MediaRules, Param, style_params
 
 # 003:6484 and 003:7150: jpg/jpeg only (the upload enum also has png; only what the
 # table says is accepted, since a PNG the engine refuses would waste a task).
@@ -63,21 +63,12 @@ CLOTHES = Feature(
     ),
     params=(
         # Predefined-outfit mode: "required if reference image did not provide".
-        Param(
-            name="style_group_id",
-            kind="int",
-            option="--style-group",
-            help="Style group id of --style (default: looked up in the style lists).",
-        ),
-        Param(
-            name="style_ids",
-            kind="int_list",
-            option="--style",
-            min_items=1,
-            max_items=1,  # "Only accept 1 style."
+        *style_params(
+            "Predefined outfit style id, from `yce styles list clothes`. Not combinable "
+            "with --garment.",
+            group_help="Style group id of --style (default: looked up in the style lists).",
+            required=False,
             metavar="STYLE_ID",
-            help="Predefined outfit style id, from `yce styles list clothes`. Not "
-            "combinable with --garment.",
         ),
         # Custom-garment mode: "required if reference image provided".
         Param(
@@ -126,25 +117,7 @@ FABRIC = Feature(
             rules=BODY_JPEG,
         ),
     ),
-    params=(
-        Param(
-            name="style_group_id",
-            kind="int",
-            option="--style-group",
-            required=True,
-            help="Style group id; left out, it is looked up from --style in the style lists.",
-        ),
-        Param(
-            name="style_ids",
-            kind="int_list",
-            option="--style",
-            required=True,
-            min_items=1,
-            max_items=1,  # "Only accept 1 style."
-            metavar="STYLE_ID",
-            help="Fabric style id, from `yce styles list fabric`.",
-        ),
-    ),
+    params=(*style_params("Fabric style id, from `yce styles list fabric`.", metavar="STYLE_ID"),),
     styles=True,
     hooks={"prepare": "style_required"},
     sandbox_result="fabric_texture",

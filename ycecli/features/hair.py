@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ycecli.features.spec import Feature, InputSpec, MediaRules, Param
+from ycecli.features.spec import Feature, MediaRules, Param, photo_input, style_params
 
 # The 20 values of 003:2510's `preset` enum, in the seed's order: the first ten are
 # "Available for full mode", the last ten "Available for ombre mode".
@@ -74,40 +74,6 @@ _HAIR_HINTS = {
 }
 
 
-def _style_params(what: str, command: str) -> tuple[Param, ...]:
-    return (
-        Param(
-            name="style_group_id",
-            kind="int",
-            option="--style-group",
-            required=True,
-            help="Style group id; left out, it is looked up from --style in the style lists.",
-        ),
-        Param(
-            name="style_ids",
-            kind="int_list",
-            option="--style",
-            required=True,
-            min_items=1,
-            max_items=1,  # "Only accept 1 style."
-            metavar="STYLE_ID",
-            help=f"{what} style id, from `yce styles list {command}`.",
-        ),
-    )
-
-
-def _source(what: str, rules: MediaRules) -> tuple[InputSpec, ...]:
-    return (
-        InputSpec(
-            name="source",
-            field="src_ids",
-            help=f"{what}: a path, an http(s) URL, or id:<file_id>.",
-            positional=True,
-            rules=rules,
-        ),
-    )
-
-
 HAIR_COLOR = Feature(
     command="hair-color",
     slug="hair-color",
@@ -115,7 +81,7 @@ HAIR_COLOR = Feature(
     summary="Dye the hair: a preset, or your own colour (full) or two colours (ombre).",
     group="Portrait and hair",
     seed_lines="003:2325-2717; parameters 003:2510-2525; limits 003:2349, 003:2355",
-    inputs=_source("Photo showing the hair to dye", HAIR_COLOR_RULES),
+    inputs=(photo_input("Photo showing the hair to dye", HAIR_COLOR_RULES),),
     params=(
         Param(
             name="preset",
@@ -241,8 +207,11 @@ def _style_feature(
         summary=summary,
         group="Portrait and hair",
         seed_lines=seed_lines,
-        inputs=_source("Portrait (one frontal face, shoulders visible)", rules),
-        params=_style_params(title.removeprefix("AI "), command),
+        inputs=(photo_input("Portrait (one frontal face, shoulders visible)", rules),),
+        params=style_params(
+            f"{title.removeprefix('AI ')} style id, from `yce styles list {command}`.",
+            metavar="STYLE_ID",
+        ),
         styles=True,
         # style_group_id is filled from --style by the core; see style_required.
         hooks={"prepare": "style_required"},

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from ycecli.features.spec import MASK_4096, Feature, InputSpec, MediaRules, Param
+from ycecli.features.spec import (
+    MASK_4096,
+    PATH_URL_OR_ID,
+    Feature,
+    InputSpec,
+    MediaRules,
+    Param,
+    mask_input,
+    photo_input,
+    style_params,
+)
 
 ENHANCE = Feature(
     command="enhance",
@@ -45,30 +55,11 @@ ENHANCE = Feature(
 
 # Every feature here takes one photo with the common limits row (003:380-390): jpg/jpeg/
 # png, < 10 MB, long side <= 4096. Only lighting adds a minimum (short side >= 256).
-_PHOTO = "a path, an http(s) URL, or id:<file_id>"
 _MASK_HINTS = {
     "error_download_mask": "The engine could not fetch the mask; try again.",
     "error_decode_mask": "The engine could not decode the mask: use a greyscale PNG of "
     "exactly the photo's size.",
 }
-
-
-def _source(what: str) -> InputSpec:
-    return InputSpec(name="source", field="src_ids", help=f"{what}: {_PHOTO}.", positional=True)
-
-
-def _mask(field: str, white: str) -> InputSpec:
-    # 003:8047 / 003:11808: "a grey scale mask image with the exact same width and hight
-    # with the input image where white pixels indicate foregroud and black pixels
-    # represent background". The size rule is checked before upload (check_job).
-    return InputSpec(
-        name="mask",
-        field=field,
-        option="--mask",
-        rules=MASK_4096,
-        help=f"Greyscale mask of exactly the photo's size: white marks {white}, black is "
-        "kept (a PNG avoids JPEG's grey fringes); a path, a URL, or id:<file_id>.",
-    )
 
 
 BG_REMOVE = Feature(
@@ -78,7 +69,7 @@ BG_REMOVE = Feature(
     summary="Cut the subject out of a photo (transparent background).",
     group="Image editing",
     seed_lines="003:8705-9165; limits 003:388",
-    inputs=(_source("Photo to cut out"),),
+    inputs=(photo_input("Photo to cut out"),),
     # 003:8958: the action is just {"id": 0}, no params key.
     action_params=False,
     result="image",
@@ -97,7 +88,7 @@ COLORIZE = Feature(
     summary="Colorize a black-and-white photo (4 versions, warm to cool).",
     group="Image editing",
     seed_lines="003:9166-9619; limits 003:381",
-    inputs=(_source("Black-and-white photo"),),
+    inputs=(photo_input("Black-and-white photo"),),
     action_params=False,  # 003:9404: no params key
     result="image",  # four data[] entries per task (003:9170, sample 003:9506ff)
     sandbox_result="colorize_tints",
@@ -115,7 +106,7 @@ COLOR_CORRECT = Feature(
     summary="Colour-grade a photo (4 versions, warm to cool).",
     group="Image editing",
     seed_lines="003:11076-11540; limits 003:382",
-    inputs=(_source("Photo to colour-correct"),),
+    inputs=(photo_input("Photo to colour-correct"),),
     action_params=False,  # 003:11325: no params key
     result="image",  # four data[] entries per task (003:11080)
     sandbox_result="autocontrast_variants",
@@ -137,7 +128,7 @@ LIGHTING = Feature(
         InputSpec(
             name="source",
             field="src_ids",
-            help=f"Photo to relight: {_PHOTO}.",
+            help=f"Photo to relight: {PATH_URL_OR_ID}.",
             positional=True,
             # 003:383: "4096x4096 (long side <= 4096, short side >= 256)". The table names
             # no code; the engine's is error_below_min_image_size, as for every minimum.
@@ -173,21 +164,11 @@ GENERATE = Feature(
             option="--negative",
             help="What the image must not show.",
         ),
-        Param(
-            name="style_group_id",
-            kind="int",
-            required=True,
-            option="--style-group",
-            help="Style group id (default: the group of --style, looked up in the style lists).",
-        ),
-        Param(
-            name="style_ids",
-            kind="int_list",
-            required=True,
-            option="--style",
-            min_items=1,
-            max_items=1,  # "Only accept 1 style." (003:9948)
-            help="Style id, from `yce styles list generate`.",
+        # "Only accept 1 style." (003:9948)
+        *style_params(
+            "Style id, from `yce styles list generate`.",
+            group_help="Style group id (default: the group of --style, looked up in the "
+            "style lists).",
         ),
         # 003 gives no range or default for steps, cfg_scale or the ratios; only what
         # cannot be meant (zero or negative steps and ratios) is refused here.
@@ -264,7 +245,7 @@ EXTEND = Feature(
     summary="Extend a photo onto a larger canvas (outpainting).",
     group="Image editing",
     seed_lines="003:10143-10616; limits 003:384",
-    inputs=(_source("Photo to extend"),),
+    inputs=(photo_input("Photo to extend"),),
     params=(
         Param(
             name="canvas",
@@ -346,9 +327,9 @@ REPLACE = Feature(
     group="Image editing",
     seed_lines="003:11541-12002; limits 003:385",
     inputs=(
-        _source("Photo to edit"),
+        photo_input("Photo to edit"),
         # msk_ids, not mask_ids (003:11808; obj-removal says mask_ids, 003:8047).
-        _mask("msk_ids", "the area to replace"),
+        mask_input("msk_ids", "the area to replace", MASK_4096),
     ),
     params=(
         Param(
@@ -380,7 +361,7 @@ BG_CHANGE = Feature(
     summary="Get a photo's foreground mask, optionally put on a new background.",
     group="Image editing",
     seed_lines="003:12003-12461; limits 003:390",
-    inputs=(_source("Photo whose background to change"),),
+    inputs=(photo_input("Photo whose background to change"),),
     params=(
         Param(
             name="background",
@@ -413,7 +394,7 @@ BG_BLUR = Feature(
     summary="Get a photo's foreground mask, optionally with the background blurred.",
     group="Image editing",
     seed_lines="003:12462-12920; limits 003:389",
-    inputs=(_source("Photo whose background to blur"),),
+    inputs=(photo_input("Photo whose background to blur"),),
     params=(
         Param(
             name="blur",
@@ -447,8 +428,8 @@ OBJ_REMOVE = Feature(
     group="Image editing",
     seed_lines="003:7776-8235; limits 003:386",
     inputs=(
-        _source("Photo to clean up"),
-        _mask("mask_ids", "what to remove"),  # 003:8047
+        photo_input("Photo to clean up"),
+        mask_input("mask_ids", "what to remove", MASK_4096),  # 003:8047
     ),
     action_params=False,  # 003:8100: the action is just {"id": 0}
     hooks={"check_job": "check_mask"},

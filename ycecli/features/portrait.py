@@ -3,7 +3,15 @@ the style-based generators headshot, avatar and studio."""
 
 from __future__ import annotations
 
-from ycecli.features.spec import IMAGE_CONTENT_TYPES, TEN_MB, Feature, InputSpec, MediaRules, Param
+from ycecli.features.spec import (
+    IMAGE_CONTENT_TYPES,
+    TEN_MB,
+    Feature,
+    InputSpec,
+    MediaRules,
+    Param,
+    style_params,
+)
 
 GROUP = "Portrait and hair"
 
@@ -197,23 +205,12 @@ FACE_SWAP_DETECT = Feature(
 
 def _style_params(what: str) -> tuple[Param, ...]:
     return (
-        Param(
-            name="style_group_id",
-            kind="int",
-            option="--style-group",
-            required=True,
-            help="Style group id (default: looked up from --style).",
-        ),
-        Param(
-            name="style_ids",
-            kind="int_list",
-            option="--style",
-            required=True,
-            min_items=1,
-            # "The number of styles must be less than or equal to the output_count",
-            # which is at most 200; the prepare hook checks it against --count.
+        # "The number of styles must be less than or equal to the output_count", which
+        # is at most 200; the prepare hook checks it against --count.
+        *style_params(
+            f"Style id(s) of the {what} (see `yce styles list`); at most --count of them.",
+            group_help="Style group id (default: looked up from --style).",
             max_items=200,
-            help=f"Style id(s) of the {what} (see `yce styles list`); at most --count of them.",
         ),
         Param(
             name="output_count",

@@ -23,6 +23,11 @@ from ycecli.errors import InvalidInput
 TEN_MB = 10_000_000
 HUNDRED_MB = 100_000_000
 
+# A clip cut to exactly N seconds often reports a few hundredths more (audio priming,
+# the last frame's duration); refusing it locally would turn away a video the API
+# takes.
+DURATION_SLACK = 0.1
+
 IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png")
 VIDEO_CONTENT_TYPES = ("video/mp4",)
 
@@ -230,15 +235,13 @@ class MediaRules:
             breach = self.size_breach(width, height)
             if breach is not None:
                 return breach
-        if self.max_seconds is not None and seconds is not None:
-            from ycecli.video import DURATION_SLACK
-
-            if seconds > self.max_seconds + DURATION_SLACK:
-                return Breach(
-                    "duration",
-                    f"{seconds:.2f} s is longer than the {self.max_seconds:g} s limit",
-                    f"Trim it to {self.max_seconds:g} seconds or less",
-                )
+        limit = self.max_seconds
+        if limit is not None and seconds is not None and seconds > limit + DURATION_SLACK:
+            return Breach(
+                "duration",
+                f"{seconds:.2f} s is longer than the {self.max_seconds:g} s limit",
+                f"Trim it to {self.max_seconds:g} seconds or less",
+            )
         return None
 
 
@@ -680,3 +683,61 @@ def get_path(root: Any, path: tuple) -> Any:
     for step in path:
         node = node[step]
     return node
+
+
+# -- declaration builders: the inputs and options many features share ------------------
+
+# How the help of every file input says what it takes.
+PATH_URL_OR_ID = "a path, an http(s) URL, or id:<file_id>"
+
+
+def photo_input(what: str, rules: MediaRules = IMAGE_4096) -> InputSpec:
+    """The main input of a photo feature: positional, one task per value."""
+    help = f"{what}: {PATH_URL_OR_ID}."
+    return InputSpec(name="source", field="src_ids", help=help, positional=True, rules=rules)
+
+
+def mask_input(field: str, white: str, rules: MediaRules) -> InputSpec:
+    """A greyscale mask of the photo's exact size (003:8047, 003:11808: "white pixels
+    indicate foreground and black pixels represent background"). Its size rule is
+    checked before upload by the check_mask hook."""
+    return InputSpec(
+        name="mask",
+        field=field,
+        option="--mask",
+        rules=rules,
+        help=f"Greyscale mask of exactly the photo's size: white marks {white}, black is "
+        f"kept (a PNG avoids JPEG's grey fringes); {PATH_URL_OR_ID}.",
+    )
+
+
+def style_params(
+    style_help: str,
+    *,
+    group_help: str = "Style group id; left out, it is looked up from --style in the style lists.",
+    required: bool = True,
+    max_items: int = 1,
+    metavar: str | None = None,
+) -> tuple[Param, Param]:
+    """The style pair of every style feature (003:1.14.5): the user gives --style; the
+    core fills in its group from the free style lists (hooks.styles). Most take
+    "only 1 style"; the portrait generators take up to --count."""
+    return (
+        Param(
+            name="style_group_id",
+            kind="int",
+            option="--style-group",
+            required=required,
+            help=group_help,
+        ),
+        Param(
+            name="style_ids",
+            kind="int_list",
+            option="--style",
+            required=required,
+            min_items=1,
+            max_items=max_items,
+            metavar=metavar,
+            help=style_help,
+        ),
+    )

@@ -20,6 +20,7 @@ from ycecli.features.spec import (
     InputSpec,
     MediaRules,
     Param,
+    style_params,
 )
 
 
@@ -100,24 +101,11 @@ def _duration_options(max_seconds: float) -> tuple[Param, ...]:
 
 
 def _style_params(what: str) -> tuple[Param, ...]:
-    return (
-        Param(
-            name="style_group_id",
-            kind="int",
-            option="--style-group",
-            required=True,
-            help=f"Style group of the {what} (default: looked up from --style).",
-        ),
-        Param(
-            name="style_ids",
-            kind="int_list",
-            option="--style",
-            metavar="ID",
-            required=True,
-            min_items=1,
-            max_items=1,  # "Only accept 1 style." (003:16797, 003:18418)
-            help=f"Style of the {what}; see `yce styles list`.",
-        ),
+    # "Only accept 1 style." (003:16797, 003:18418)
+    return style_params(
+        f"Style of the {what}; see `yce styles list`.",
+        group_help=f"Style group of the {what} (default: looked up from --style).",
+        metavar="ID",
     )
 
 

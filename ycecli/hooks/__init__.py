@@ -25,11 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ycecli.hooks import analysis, hair, image, portrait, styles, video
+from ycecli.hooks import analysis, clothes, hair, image, portrait, styles, video
 from ycecli.run.types import Event, EventKind, Job, TaskResult
 
 HOOKS: dict[str, Callable[..., Any]] = {}
-for _module in (styles, image, hair, portrait, analysis, video):
+for _module in (styles, image, hair, clothes, portrait, analysis, video):
     HOOKS.update(_module.HOOKS)
 
 

@@ -10,54 +10,25 @@ with -o, written to a file.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ycecli.errors import InvalidInput, OutputExists, YceError
+from ycecli.errors import ApiError, InvalidInput, YceError
+from ycecli.features.analysis import (
+    FACE_FEATURES,
+    PRESETS,
+    SKIN_HD_RULES,
+    SKIN_SD_RULES,
+    check_concerns,
+    is_hd,
+)
+from ycecli.files import refuse_existing, write_atomic
+from ycecli.hooks.skin_results import extract_zip, make_overlays, read_scores
 
 # --- shared ------------------------------------------------------------------------
-
-
-def _failing_result(result, exc: YceError) -> None:
-    """Mark a result whose finishing step failed as failed, so that a run of several
-    inputs (where errors are reported, not raised) does not count it as a success."""
-    result.status = "error"
-    result.error = type(exc).__name__
-    result.error_message = exc.message
-    result.exit_status = int(exc.exit_status)
-
-
-def _write_new_file(dest: Path, data: bytes, *, overwrite: bool) -> None:
-    """Write beside `dest` and move into place: a reader never sees half a file, and
-    without `overwrite` an existing file (even one that appeared meanwhile) is kept."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        if overwrite:
-            os.replace(tmp, dest)
-        else:
-            try:
-                os.link(tmp, dest)  # fails if dest exists: never replaces a file
-            except FileExistsError:
-                raise OutputExists(
-                    f"{dest} already exists",
-                    hint="Pass --overwrite to replace it, or choose another -o.",
-                ) from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 # --- skin analysis -----------------------------------------------------------------
@@ -65,7 +36,6 @@ def _write_new_file(dest: Path, data: bytes, *, overwrite: bool) -> None:
 
 def skin_concerns(ctx, params: dict) -> dict:
     """--concern or --preset (one of the two) -> the checked `dst_actions`."""
-    from ycecli.skin import PRESETS, check_concerns
 
     concerns = params.get("concern") or []
     preset = params.get("preset")
@@ -91,8 +61,6 @@ def skin_concerns(ctx, params: dict) -> dict:
 
 def skin_rules(ctx, params: dict, rules: dict) -> dict:
     """The photo limits of the chosen mode: SD or HD (003:1156)."""
-    from ycecli.features.analysis import SKIN_HD_RULES, SKIN_SD_RULES
-    from ycecli.skin import is_hd
 
     hd = is_hd(params.get("dst_actions") or [])
     return {**rules, "source": SKIN_HD_RULES if hd else SKIN_SD_RULES}
@@ -110,12 +78,12 @@ def skin_check_job(ctx, job, params: dict) -> None:
     """Before any upload: the folder the result will be unpacked into must be free,
     and --overlay needs the photo itself to draw on."""
     if job.target is not None:
-        folder = skin_folder(job.target)
-        if folder.exists() and not ctx.overwrite:
-            raise OutputExists(
-                f"{folder} already exists (the result ZIP is unpacked there)",
-                hint="Pass --overwrite to replace its files, or choose another -o.",
-            )
+        refuse_existing(
+            skin_folder(job.target),
+            overwrite=ctx.overwrite,
+            detail=" (the result ZIP is unpacked there)",
+            hint="Pass --overwrite to replace its files, or choose another -o.",
+        )
     if params.get("overlay"):
         ref = job.refs["source"][0]
         if ref.path is None:
@@ -130,12 +98,11 @@ def skin_unpack(ctx, job, result) -> None:
     try:
         _skin_unpack(ctx, job, result)
     except YceError as exc:
-        _failing_result(result, exc)
+        result.record_error(exc)
         raise
 
 
 def _skin_unpack(ctx, job, result) -> None:
-    from ycecli.skin import extract_zip, make_overlays, read_scores
 
     zips = [Path(p) for p in result.files if Path(p).suffix.lower() == ".zip"]
     if not zips and result.files:
@@ -185,7 +152,6 @@ def _local_photo(job) -> Path | None:
 
 def face_features(ctx, params: dict) -> dict:
     """No --feature: every documented attribute (see the declaration for why)."""
-    from ycecli.features.analysis import FACE_FEATURES
 
     if params.get("feature"):
         return params
@@ -219,12 +185,11 @@ def face_table(ctx, job, result) -> None:
     try:
         _face_table(ctx, job, result)
     except YceError as exc:
-        _failing_result(result, exc)
+        result.record_error(exc)
         raise
 
 
 def _face_table(ctx, job, result) -> None:
-    from ycecli.errors import ApiError
 
     found = [
         d["analysis_result"]
@@ -244,7 +209,7 @@ def _face_table(ctx, job, result) -> None:
     result.extra["analysis"] = analysis
     if job.target is not None:
         text = json.dumps(analysis, indent=2, ensure_ascii=False) + "\n"
-        _write_new_file(Path(job.target), text.encode("utf-8"), overwrite=ctx.overwrite)
+        write_atomic(Path(job.target), text.encode("utf-8"), overwrite=ctx.overwrite)
         result.files.append(str(job.target))
 
 

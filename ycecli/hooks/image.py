@@ -10,14 +10,13 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ycecli.errors import ApiError, InvalidInput, OutputExists
+from ycecli.errors import ApiError, InvalidInput
+from ycecli.files import atomic_file, refuse_existing
 from ycecli.validate import open_image
 
 # -- shared ------------------------------------------------------------------------------
@@ -397,11 +396,8 @@ def check_local_composite(ctx, job, params: dict) -> None:
             hint=f"Pass the photo as a file or URL, or leave out --{option}.",
         )
     extra = _extra_path(job, _EXTRA[option])
-    if extra is not None and extra.exists() and not ctx.overwrite:
-        raise OutputExists(
-            f"{extra} already exists",
-            hint="Pass --overwrite to replace it, or choose another -o.",
-        )
+    if extra is not None:
+        refuse_existing(extra, overwrite=ctx.overwrite)
 
 
 def _mask_from_result(path: str, size: tuple[int, int]):
@@ -454,17 +450,11 @@ def _write_extra(ctx, job, result, kind: str, make) -> None:
         )
         return
     image = make(photo, mask)
-    fd, tmp = tempfile.mkstemp(dir=extra.parent, prefix=f".{extra.name}.", suffix=extra.suffix)
-    os.close(fd)
-    try:
+    with atomic_file(extra, overwrite=ctx.overwrite) as out:
         if extra.suffix == ".png":
-            image.save(tmp, format="PNG")
+            image.save(out, format="PNG")
         else:
-            image.save(tmp, format="JPEG", quality=92)
-        os.replace(tmp, extra)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            image.save(out, format="JPEG", quality=92)
     result.files.append(str(extra))
     result.extra[kind] = str(extra)
     result.extra.setdefault("table", []).append((kind, str(extra)))

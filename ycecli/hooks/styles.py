@@ -78,4 +78,18 @@ def resolve_style_group(ctx, params: dict) -> dict:
     return {**params, "style_group_id": found.pop()}
 
 
-HOOKS: dict[str, Callable[..., Any]] = {"resolve_style_group": resolve_style_group}
+def style_required(ctx, params: dict) -> dict:
+    """A style feature needs a style; say where to find one."""
+    if not params.get("style_ids"):
+        command = ctx.feature.command
+        raise InvalidInput(
+            f"{command}: --style is required",
+            hint=f"List the style ids with `yce styles list {command}`.",
+        )
+    return params
+
+
+HOOKS: dict[str, Callable[..., Any]] = {
+    "resolve_style_group": resolve_style_group,
+    "style_required": style_required,
+}

@@ -5,7 +5,7 @@
 - `i2v_check_job`: image to video's aspect-ratio rule (003:16383).
 - `video_duration`: the clip features' `custom.dst_duration`, which must equal the
   clip's length (error_unexpected_video_duration, 003:420), read from the clip's own
-  mp4 headers (ycecli.video) or, where they cannot tell (an id: input, a fragmented
+  mp4 headers (ycecli.validate) or, where they cannot tell (an id: input, a fragmented
   mp4 whose header states no length), taken from --duration; the documented duration
   and resolution limits are checked on the way, before anything is uploaded.
 """
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ycecli.errors import InvalidInput
+from ycecli.features.spec import DURATION_SLACK
 
 
 def video_style_required(ctx, params: dict) -> dict:
@@ -55,14 +56,13 @@ def dst_seconds(seconds: float) -> int:
     trims to dst_duration cannot cut off the user's last frames; an engine that insists
     on another rounding fails the task, and a failed task costs no units.
     """
-    from ycecli.video import DURATION_SLACK
 
     return max(1, math.ceil(seconds - DURATION_SLACK))
 
 
 def video_duration(ctx, job, params: dict) -> dict:
     from ycecli.features.video import CLIP_LIMITS
-    from ycecli.video import DURATION_SLACK, check_video
+    from ycecli.validate import check_video
 
     max_seconds, max_long_side = CLIP_LIMITS[ctx.feature.slug]
     ref = job.refs["source"][0]

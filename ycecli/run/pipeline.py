@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ycecli import hooks
 from ycecli import journal as jr
+from ycecli.client import MalformedReply
 from ycecli.errors import (
     ApiError,
     ExitStatus,
@@ -45,11 +46,13 @@ from ycecli.run.types import (
     TaskResult,
 )
 from ycecli.shell import shell_command
+from ycecli.tasks import ENGINE_HINTS, TaskStatus, check_status, poll, submit, task_path
+from ycecli.transfer import create_upload_slots, download, put_file
+from ycecli.validate import sniff_content_type
 
 if TYPE_CHECKING:
     from ycecli.features import Feature, InputSpec
     from ycecli.run.session import Session
-    from ycecli.tasks import TaskStatus
 
 # Runs `fn(*args)` somewhere (a worker thread) and hands back its future.
 Executor = Callable[..., Future]
@@ -102,9 +105,8 @@ class TaskPipeline:
         return self.session.profile
 
     @property
-    def task_path(self) -> str:
-        from ycecli.tasks import task_path
-
+    def endpoint(self) -> str:
+        """The run and status path of this feature (a profile may override it)."""
         return task_path(self.feature, self.session.profile)
 
     def emit(self, event: Event, on_event: EventCallback | None = None) -> None:
@@ -150,9 +152,6 @@ class TaskPipeline:
         `hold`: the budget's moment booked for the first file-creation request.
         `spec` stands for every input when jobs are not the feature's (an upload
         of a single file)."""
-        from ycecli.transfer import create_upload_slots
-        from ycecli.validate import sniff_content_type
-
         specs = {s.name: s for s in self.feature.inputs}
 
         def spec_of(name: str) -> InputSpec | None:
@@ -229,8 +228,6 @@ class TaskPipeline:
         return file_ids, failed
 
     def _put(self, slot: Any, path: str, label: str, cancelled: Callable[[], bool]) -> None:
-        from ycecli.transfer import put_file
-
         size = Path(path).stat().st_size
         self.emit(Event(EventKind.UPLOAD, label=label, done=0, total=size))
 
@@ -279,9 +276,6 @@ class TaskPipeline:
         """Journal, then send, one run request; returns (task_id, journal record id).
         The journal has the request_id before the request goes, and the task_id
         before the first poll, so an interrupted run is resumed, never paid twice."""
-        from ycecli.client import MalformedReply
-        from ycecli.tasks import submit
-
         feature = self.feature
         account = self.session.account(feature)
         # v2 documents no request_id (000-002); v1 needs a fresh one per task.
@@ -316,7 +310,7 @@ class TaskPipeline:
                 fingerprint=job.fingerprint,
             )
         try:
-            task_id = submit(self.client, feature, body, self.task_path, hold=hold)
+            task_id = submit(self.client, feature, body, self.endpoint, hold=hold)
         except MalformedReply:
             # The request may have started a task whose id the reply garbled: the
             # record keeps its request_id, so a resume re-sends it and the API answers
@@ -345,13 +339,11 @@ class TaskPipeline:
         give_up_at: float | None = None,
     ) -> TaskStatus:
         """One status request (the scheduler decides when)."""
-        from ycecli.tasks import check_status
-
         return check_status(
             self.client,
             self.feature,
             task_id,
-            self.task_path,
+            self.endpoint,
             deadline=deadline,
             give_up_at=give_up_at,
             hold=hold,
@@ -362,14 +354,12 @@ class TaskPipeline:
     ) -> TaskStatus:
         """Poll one task to its end at the server's pace (a task picked up by id);
         a failure is recorded, then raised."""
-        from ycecli.tasks import poll
-
         try:
             return poll(
                 self.client,
                 self.feature,
                 task_id,
-                path=self.task_path,
+                path=self.endpoint,
                 window=self.profile.polling_window,
                 timeout=self.timeout,
                 on_status=lambda s, t: self.emit(
@@ -382,8 +372,6 @@ class TaskPipeline:
 
     def engine_error(self, task_id: str, status: TaskStatus) -> TaskFailed:
         """The error of a task the engine ended with status "error"."""
-        from ycecli.tasks import ENGINE_HINTS
-
         feature = self.feature
         return TaskFailed(
             f"{feature.command}: task {task_id} failed: {status.error or 'error'}"
@@ -477,8 +465,6 @@ class TaskPipeline:
             self.journal.update(found.id, state=jr.DONE, outputs=outputs, extra=extra)
 
     def _download(self, status: TaskStatus, job: Job, on_event: EventCallback | None) -> list[str]:
-        from ycecli.transfer import download
-
         assert job.target is not None
         feature, label = self.feature, job.label
         written: list[str] = []
@@ -520,8 +506,6 @@ class TaskPipeline:
 
     def resume(self, job: Job, result: TaskResult) -> None:
         """Finish an earlier run of the same work instead of paying for a new one."""
-        from ycecli.tasks import submit
-
         prior = job.prior
         feature = self.feature
         result.request_id = prior.request_id
@@ -536,7 +520,7 @@ class TaskPipeline:
             # The run request may or may not have reached the server: resend the very
             # same body, with its request_id, so the server can only ignore a duplicate.
             body = feature.build_body(prior.request_id, prior.file_ids, prior.params, {})
-            task_id = submit(self.client, feature, body, self.task_path)
+            task_id = submit(self.client, feature, body, self.endpoint)
             self.journal.update(prior.id, task_id=task_id, state=jr.RUNNING)
         self.emit(Event(EventKind.WAIT, label=job.label, message=f"resuming task {task_id}"))
         result.task_id = task_id

@@ -16,6 +16,7 @@ from ycecli.errors import InvalidInput, YceError
 from ycecli.files import refuse_existing
 from ycecli.run.naming import check_output_name, name_tail
 from ycecli.run.types import InputRef, Job, safe_name
+from ycecli.transfer import download
 from ycecli.validate import check_media, check_output_path
 
 if TYPE_CHECKING:
@@ -123,8 +124,6 @@ def resolve_input(session: Session, spec: InputSpec, ref: InputRef, rules: Any =
 
 
 def _fetch_url(session: Session, url: str) -> Path:
-    from ycecli.transfer import download  # requests: not on the `--help` path
-
     name = safe_name(Path(unquote(urlsplit(url).path)).name) or "download"
     scratch = session.tmpdir()
     target = scratch / f"{len(list(scratch.iterdir()))}-{name}"

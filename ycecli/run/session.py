@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ycecli import journal as jr
+from ycecli.client import Client
 from ycecli.config import Paths, Profile, load_profile
 
 if TYPE_CHECKING:
-    from ycecli.client import Client
     from ycecli.features import Feature
 
 
@@ -39,9 +39,6 @@ class Session:
     @property
     def client(self) -> Client:
         if self._client is None:
-            # Here, not at the top: requests is heavy and `yce --help` never needs it.
-            from ycecli.client import Client
-
             self._client = Client(self.profile, self.paths)
         return self._client
 

@@ -11,8 +11,8 @@ import stat
 import zipfile
 from collections.abc import Sequence
 
-from ycecli.skin import HD_AREAS, HD_CONCERNS, RESULT_FOLDER, SCORE_FILE, SD_CONCERNS
-from ycecli.skin import mask_file_name as _mask_file_name
+from ycecli.features.analysis import HD_AREAS, HD_CONCERNS, RESULT_FOLDER, SCORE_FILE, SD_CONCERNS
+from ycecli.features.analysis import mask_file_name as _mask_file_name
 
 # The key order of the doc's score_info.json samples (003:948, 003:1080), which is not
 # the enum order; the sandbox writes the requested concerns in this order.

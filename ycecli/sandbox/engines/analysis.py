@@ -35,8 +35,7 @@ def skin_zip(inputs, params) -> list:
 def skin_mode(feature, payload) -> dict:
     """SD or HD limits (003:1156), chosen as the engine chooses its mode: by the
     concerns asked for, HD ones being named hd_ (003:1646)."""
-    from ycecli.features.analysis import SKIN_HD_RULES, SKIN_SD_RULES
-    from ycecli.skin import is_hd
+    from ycecli.features.analysis import SKIN_HD_RULES, SKIN_SD_RULES, is_hd
 
     concerns = payload["actions"][0].get("dst_actions") or []
     return {"source": SKIN_HD_RULES if is_hd(concerns) else SKIN_SD_RULES}
