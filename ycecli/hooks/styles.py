@@ -41,12 +41,17 @@ def load_style_groups(ctx) -> dict[int, int]:
     client, slug = ctx.session.client, ctx.feature.slug
     ctx.note("looking up style groups (free list calls; cached afterwards)")
     mapping: dict[int, int] = {}
-    for group in iter_pages(lambda t: list_groups(client, slug, starting_token=t), "groups"):
+
+    def groups_page(token: Any) -> Any:
+        return list_groups(client, slug, starting_token=token)
+
+    for group in iter_pages(groups_page, "groups"):
         gid = int(group["id"])
-        pages = iter_pages(
-            lambda t, g=gid: list_styles(client, slug, g, starting_token=t), "styles"
-        )
-        for style in pages:
+
+        def styles_page(token: Any, gid: int = gid) -> Any:
+            return list_styles(client, slug, gid, starting_token=token)
+
+        for style in iter_pages(styles_page, "styles"):
             mapping[int(style["id"])] = gid
     write_private_file(path, json.dumps({str(k): v for k, v in mapping.items()}).encode())
     return mapping

@@ -487,10 +487,7 @@ class TaskPipeline:
                 overwrite=self.overwrite or convertible,
                 kind=feature.result,
                 from_reply=True,
-                on_progress=lambda done, total, p=path: self.emit(
-                    Event(EventKind.DOWNLOAD, label=label, done=done, total=total, message=str(p)),
-                    on_event,
-                ),
+                on_progress=self._download_progress(label, path, on_event),
             )
             if convertible:
                 remove_stale_parts(path)  # what a killed run left beside the -o name
@@ -501,6 +498,16 @@ class TaskPipeline:
                     fetched.unlink(missing_ok=True)
             written.append(str(path))
         return written
+
+    def _download_progress(
+        self, label: str, path: Path, on_event: EventCallback | None
+    ) -> Callable[[int, int | None], None]:
+        def progress(done: int, total: int | None) -> None:
+            where = str(path)
+            event = Event(EventKind.DOWNLOAD, label=label, done=done, total=total, message=where)
+            self.emit(event, on_event)
+
+        return progress
 
     # -- work done or started earlier -------------------------------------------------
 

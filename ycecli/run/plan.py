@@ -60,8 +60,8 @@ def plan_jobs(
     for spec in feature.inputs:
         if spec is primary:
             continue
-        given = (extra_inputs or {}).get(spec.name)
-        values = [given] if isinstance(given, str) else list(given or [])
+        extra = (extra_inputs or {}).get(spec.name)
+        values = [extra] if isinstance(extra, str) else list(extra or [])
         if not values and spec.required:
             raise InvalidInput(f"{feature.command}: {spec.flag} is required")
         shared[spec.name] = [
@@ -72,7 +72,7 @@ def plan_jobs(
     as_dir = out_path is not None and (
         len(texts) > 1 or out_path.is_dir() or str(output).endswith(("/", "\\"))
     )
-    if out_path is not None:
+    if output is not None:
         check_output_name(feature, output, len(texts), as_dir)
     # A command with no input file is named by the time it ran: it never collides.
     tail = name_tail(feature, params or {}, extra_inputs or {}) if primary else ""

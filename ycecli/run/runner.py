@@ -221,6 +221,7 @@ class Runner:
         account = self.session.account(self.feature)
         api_base = self.session.api_base(self.feature)
         for job in jobs:
+            assert job.fingerprint is not None  # set by find_done
             job.record_id = job.busy = None
             claim = self.session.journal.claim(
                 account=account,

@@ -449,9 +449,9 @@ class Scheduler:
         if status.status == "error":
             del flights[flight.task_id]
             self._finished(flight)
-            exc = self.pipeline.engine_error(flight.task_id, status)
-            self.pipeline.record_failure(flight.record, self.results[flight.index], exc)
-            return self._fail(flight.index, exc)
+            failure = self.pipeline.engine_error(flight.task_id, status)
+            self.pipeline.record_failure(flight.record, self.results[flight.index], failure)
+            return self._fail(flight.index, failure)
         flight.running_after = sent - flight.submitted
         if not flight.holds:
             # Running longer than booked: book the next poll now, before any new work,
