@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -366,7 +366,12 @@ class Param:
             return self._coerce_list(value)
         if self.kind in ("object", "object_list"):
             return value  # built by a hook from checked options
-        converters = {"int": _to_int, "float": _to_float, "str": str, "bool": _to_bool}
+        converters: dict[str, Callable[[Any], Any]] = {
+            "int": _to_int,
+            "float": _to_float,
+            "str": str,
+            "bool": _to_bool,
+        }
         try:
             converted = converters[self.kind](value)
         except (TypeError, ValueError):

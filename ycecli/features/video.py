@@ -45,10 +45,16 @@ VIDEO_SR_CLIP = _clip_rules(60.0, 1920, "003:399")
 FACE_SWAP_CLIP = _clip_rules(30.0, 4096, "003:400")
 STYLE_CLIP = _clip_rules(30.0, 4096, "003:401")
 
+
 # Duration and resolution limits per slug, for the `video_duration` hook's own
 # check (the same numbers, read from the declarations above).
+def _limits(rules: MediaRules) -> tuple[float, int]:
+    assert rules.max_seconds is not None and rules.max_long_side is not None
+    return rules.max_seconds, rules.max_long_side
+
+
 CLIP_LIMITS: dict[str, tuple[float, int]] = {
-    slug: (rules.max_seconds, rules.max_long_side)
+    slug: _limits(rules)
     for slug, rules in (
         ("video-sr", VIDEO_SR_CLIP),
         ("face-swap-vid", FACE_SWAP_CLIP),
@@ -194,7 +200,7 @@ VIDEO_ENHANCE = Feature(
     ),
     # `custom` is not marked required here (unlike the other video features), but the
     # sample sends it and the engine compares the clip with it: always sent.
-    params=_duration_options(VIDEO_SR_CLIP.max_seconds),
+    params=_duration_options(_limits(VIDEO_SR_CLIP)[0]),
     action_params=False,  # the action has no `params` (003:17266)
     hooks={"job_params": "video_duration"},
     result="video",
@@ -240,7 +246,7 @@ VIDEO_FACE_SWAP = Feature(
             upload_path="/s2s/v1.1/file/face-swap",
         ),
     ),
-    params=_duration_options(FACE_SWAP_CLIP.max_seconds),
+    params=_duration_options(_limits(FACE_SWAP_CLIP)[0]),
     action_params=False,  # the action has no `params` (003:17726)
     hooks={"job_params": "video_duration"},
     result="video",
@@ -274,7 +280,7 @@ VIDEO_STYLE = Feature(
             rules=STYLE_CLIP,
         ),
     ),
-    params=(*_style_params("video"), *_duration_options(STYLE_CLIP.max_seconds)),
+    params=(*_style_params("video"), *_duration_options(_limits(STYLE_CLIP)[0])),
     styles=True,
     hooks={"prepare": "video_style_required", "job_params": "video_duration"},
     result="video",

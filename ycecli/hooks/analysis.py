@@ -55,7 +55,7 @@ def skin_concerns(ctx, params: dict) -> dict:
             "--concern, e.g. --concern wrinkle,pore,texture,acne.",
         )
     else:
-        chosen = concerns or PRESETS[preset]
+        chosen = concerns or PRESETS[str(preset)]
     return {**params, "dst_actions": list(check_concerns(chosen))}
 
 

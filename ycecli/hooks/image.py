@@ -151,7 +151,7 @@ def extend_params(ctx, job, params: dict) -> dict:
     label = f"extend: {job.label}"
     info = job.refs["source"][0].info
     source = (info.width, info.height) if info is not None and info.width else None
-    given = {k: params.get(k) for k in RAW}
+    given: dict[str, Any] = {k: params.get(k) for k in RAW}
     friendly = [f for f in ("canvas", "ratio", "position") if params.get(f) is not None]
     if source is None:
         missing = [FLAGS[k] for k, v in given.items() if v is None]
@@ -163,8 +163,8 @@ def extend_params(ctx, job, params: dict) -> dict:
                 + (f"{', '.join(missing)} cannot be filled in" if missing else ""),
                 hint="Pass the photo as a local file, or give all ten raw values.",
             )
-    width, height = source or (None, None)
-    values = dict(given)
+    width, height = source or (0, 0)  # used only where the size is known
+    values: dict[str, Any] = dict(given)
     cx = values["crop_input_x"] = given["crop_input_x"] or 0
     cy = values["crop_input_y"] = given["crop_input_y"] or 0
     if source is not None:
@@ -416,10 +416,11 @@ def _mask_from_result(path: str, size: tuple[int, int]):
 
             rgb = img.convert("RGB")
             r, g, b = rgb.split()
-            spread = max(
-                ImageChops.difference(r, g).getextrema()[1],
-                ImageChops.difference(g, b).getextrema()[1],
-            )
+            extremes: list[Any] = [
+                ImageChops.difference(r, g).getextrema(),
+                ImageChops.difference(g, b).getextrema(),
+            ]
+            spread = max(high for _, high in extremes)
             if spread > 24:  # a colour picture, not a grey mask saved as RGB
                 return None
             mask = rgb.convert("L")

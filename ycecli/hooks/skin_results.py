@@ -305,6 +305,7 @@ def _row(where: str, concern: str, area: str | None, entry: dict) -> ScoreRow:
                 f"{where}: {key}.{field} is {value!r}, not a number",
                 hint="The result file is damaged; run the analysis again.",
             )
+    assert isinstance(raw, int | float) and isinstance(ui, int | float)  # checked above
     mask = entry.get("output_mask_name")
     return ScoreRow(
         concern=concern,

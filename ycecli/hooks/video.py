@@ -95,6 +95,7 @@ def video_duration(ctx, job, params: dict) -> dict:
             hint="Leave out --duration: yce measures the clip itself.",
         )
     seconds = measured if measured is not None else given
+    assert seconds is not None  # one of them is known, or the hook raised above
     return {**params, "dst_duration": dst_seconds(seconds)}
 
 
