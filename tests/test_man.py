@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from tests.conftest import REPO
+from ycecli.cli.app import app
 from ycecli.cli.docs import command_tree, man_pages
 from ycecli.errors import EXIT_STATUS_MEANING
 from ycecli.features import FEATURES
@@ -19,7 +20,7 @@ MAN = REPO / "man"
 
 @pytest.fixture(scope="module")
 def pages() -> dict[str, str]:
-    return man_pages()
+    return man_pages(app)
 
 
 def plain(roff: str) -> str:
@@ -38,13 +39,13 @@ def test_committed_pages_are_fresh(pages):
 
 
 def test_generation_is_deterministic(pages):
-    assert man_pages() == pages
+    assert man_pages(app) == pages
     for text in pages.values():
         assert not re.search(r"20\d\d-\d\d-\d\d", text)  # no date from the clock
 
 
 def test_every_command_has_a_page_and_is_in_yce_1(pages):
-    root = command_tree()
+    root = command_tree(app)
     for feature in FEATURES:
         if not feature.hidden:
             assert f"yce-{feature.command}.1" in pages
@@ -60,7 +61,7 @@ def test_every_command_has_a_page_and_is_in_yce_1(pages):
             page = plain(pages[f"yce-{node.name}.1"])
             assert node.feature.title in page and node.feature.seed_lines in page
             for opt in node.options:
-                for name in opt.opts:
+                for name in opt.names:
                     assert name in page, (node.path, name)
             for example in node.feature.examples:
                 assert example in page
