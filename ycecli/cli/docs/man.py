@@ -1,7 +1,7 @@
 """The man pages (man/): yce.1, one page per feature command and one per tool group.
 
-The features' examples come from the registry; the tool commands' and yce's are
-written here.
+Every page's EXAMPLES are the examples of its commands' own help (`--help`), so they
+are written once, next to the command.
 """
 
 from __future__ import annotations
@@ -210,36 +210,8 @@ def _see_also(pages: list[str]) -> list[str]:
     return [".SH SEE ALSO", ", ".join(f"{B(p)}(1)" for p in pages)]
 
 
-# Examples and notes of the tool commands (the features carry theirs in the registry).
-TOOL_EXAMPLES = {
-    "styles": (
-        "yce styles groups hair-style",
-        "yce styles list hair-style --group GROUP_ID --all",
-        "yce styles list clothes                # top-level categories",
-    ),
-    "units": ("yce units", "yce units history --all", "yce --json units | jq .total"),
-    "task": (
-        "yce task list --open",
-        "yce task status enhance TASK_ID",
-        "yce task wait enhance TASK_ID -o out/",
-    ),
-    "profile": (
-        "yce profile add work --client-id YOUR_API_KEY --client-secret-stdin < secret.txt",
-        "yce profile add shop --api-key-stdin < v2-key.txt",
-        "yce profile use work && yce profile show",
-    ),
-    "auth": ("yce auth check", "yce --profile shop auth check", "yce auth logout"),
-    "sandbox": (
-        "yce sandbox serve --port 8080 --task-seconds 1",
-        "yce sandbox serve --port 0 --units 5   # run a pipeline out of units",
-        "yce --sandbox enhance photo.jpg --scale 2   # no server needed",
-    ),
-    "completion": (
-        "yce completion install bash",
-        "yce completion install zsh && echo 'fpath=(~/.zfunc $fpath)' >> ~/.zshrc",
-        "source <(yce completion show bash)",
-    ),
-}
+# Notes and FILES entries of the tool commands' pages (a feature's page is built from
+# the registry). Their EXAMPLES are their commands' help examples, as for features.
 TOOL_NOTES = {
     "styles": "Style ids are integers above 2**53; they are printed and parsed as exact "
     "integers, so what `yce styles list` prints works as `--style`. Listing styles "
@@ -339,7 +311,7 @@ def _feature_page(node: Command) -> str:
             lines.append(f".SS {title}")
             for opt in opts:
                 lines += _option_entry(opt)
-    lines += _examples(feature.examples)
+    lines += _examples(node)
     if feature.error_hints:
         lines.append(".SH ENGINE ERRORS")
         for code, hint in feature.error_hints.items():
@@ -366,7 +338,16 @@ def _entries(node: Command) -> list[Command]:
     ]
 
 
-def _examples(examples) -> list[str]:
+def page_examples(node: Command) -> tuple[str, ...]:
+    """The EXAMPLES of a command's page: its own help examples, or for a tool group
+    those of the group and of each command under it, in order, each once."""
+    if not node.path:
+        return node.examples
+    return tuple(dict.fromkeys(e for n in node.walk() for e in n.examples))
+
+
+def _examples(node: Command) -> list[str]:
+    examples = page_examples(node)
     return [".SH EXAMPLES", *_example_block(examples)] if examples else []
 
 
@@ -398,7 +379,7 @@ def _tool_page(node: Command) -> str:
         for opt in entry.options:
             if opt.name != "help":
                 lines += _option_entry(opt)
-    lines += _examples(TOOL_EXAMPLES.get(node.name, ()))
+    lines += _examples(node)
     if node.name in TOOL_FILES:
         lines += _files(TOOL_FILES[node.name])
     lines += _exit_status()
@@ -460,14 +441,7 @@ def _main_page(root: Command) -> str:
                     B(" ".join(entry.path)),
                     roff(f"{text} See yce-{child.name}(1)."),
                 ]
-    examples = (
-        "yce --sandbox enhance photo.jpg --scale 2     # try it with no account",
-        "yce profile add work --client-id YOUR_API_KEY --client-secret-stdin < secret.txt",
-        "yce enhance a.jpg b.png --scale 4 -o out/",
-        "id=$(yce --json bg-remove product.jpg | jq -r '.dst_ids[0]')",
-        'yce enhance "id:$id" --scale 2                # chain without re-uploading',
-    )
-    lines += _examples(examples)
+    lines += _examples(root)
     lines += _exit_status()
     lines += _environment()
     lines += _files()
