@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, run_cli
+from ycecli.cli.app import app
 from ycecli.cli.docs import COMPLETION_FILES, SHELLS, completion_script
 
 BASH_SCRIPT = REPO / "completions" / "yce.bash"
@@ -128,7 +129,7 @@ def test_completion_words_never_fails(isolated_env):
 @pytest.mark.parametrize("shell", SHELLS)
 def test_committed_scripts_are_fresh(shell):
     committed = (REPO / "completions" / COMPLETION_FILES[shell]).read_text()
-    assert committed == completion_script(shell), (
+    assert committed == completion_script(shell, app), (
         f"completions/{COMPLETION_FILES[shell]} is stale: run python -m ycecli.cli.docs --write"
     )
 
@@ -150,7 +151,7 @@ def test_install_writes_where_each_shell_looks(isolated_env, monkeypatch):
 
     result = run_cli("completion", "install", "zsh")
     assert result.code == 0 and "fpath" in result.stderr
-    assert (home / ".zfunc" / "_yce").read_text() == completion_script("zsh")
+    assert (home / ".zfunc" / "_yce").read_text() == completion_script("zsh", app)
 
     result = run_cli("completion", "install", "fish")
     fish_path = home / ".config" / "fish" / "completions" / "yce.fish"
@@ -219,3 +220,17 @@ def test_completion_help_imports_nothing_heavy():
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert "HEAVY []" in proc.stderr, proc.stderr
+
+
+def test_the_generator_is_handed_the_app_and_imports_no_command():
+    """ycecli.cli.app imports `yce completion`, which uses the generator: the generator
+    takes the app as an argument, and imports no command module (no import cycle)."""
+    probe = (
+        "import sys\n"
+        "import ycecli.cli.docs\n"
+        "print(sorted(m for m in sys.modules if m.startswith('ycecli.cli.')"
+        " and not m.startswith('ycecli.cli.docs')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['ycecli.cli.helptext']"

@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from ycecli import __version__
+from ycecli.cli.helptext import TOOLS_PANEL, examples
 from ycecli.cli.output import Reporter
 from ycecli.cli.state import State
 from ycecli.errors import EXIT_STATUS_MEANING
@@ -86,8 +87,6 @@ class GroupedHelp(TyperGroup):
                 with formatter.section(panel):
                     formatter.write_dl(sections[panel])
 
-
-TOOLS_PANEL = "Account and tools"
 
 # The root's options that may also follow the command (`yce enhance x.jpg --json`), as
 # aws and httpie allow: flags, and the options that take a value.
@@ -181,7 +180,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit codes: "
-    + "; ".join(f"{int(code)} {text}" for code, text in EXIT_STATUS_MEANING.items()),
+    + "; ".join(f"{int(code)} {text}" for code, text in EXIT_STATUS_MEANING.items())
+    + "\n\n"
+    + examples(
+        "yce --sandbox enhance photo.jpg --scale 2     # try it with no account",
+        "yce profile add work --client-id YOUR_API_KEY --client-secret-stdin < secret.txt",
+        "yce enhance a.jpg b.png --scale 4 -o out/",
+        "id=$(yce --json bg-remove product.jpg | jq -r '.dst_ids[0]')",
+        'yce enhance "id:$id" --scale 2                # chain without re-uploading',
+    ),
 )
 
 
