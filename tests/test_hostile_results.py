@@ -27,6 +27,7 @@ from tests.hostile import (
 )
 from ycecli.client import UnsafeUrl
 from ycecli.errors import ApiError
+from ycecli.shell import shell_command
 from ycecli.transfer import download
 
 
@@ -41,7 +42,7 @@ def test_an_error_page_is_not_saved_as_the_result_and_the_task_can_be_fetched_ag
     assert "not a JPEG, PNG or WebP image" in result.stderr
     assert "HTML" in result.stderr
     task_id = task_id_in(result.stderr)
-    assert f"yce task wait enhance '{task_id}'" in result.stderr
+    assert shell_command("yce", "task", "wait", "enhance", task_id) in result.stderr
     assert not out.exists() and parts_in(tmp_path) == []
 
     again, _ = yce_cli(sandbox, proxy, "task", "wait", "enhance", task_id, "-o", str(out))
