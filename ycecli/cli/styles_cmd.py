@@ -6,8 +6,9 @@ never through floats, so what `yce styles list` prints works as `--style`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +17,12 @@ from ycecli.cli.helptext import examples
 from ycecli.errors import InvalidInput, OutputExists
 from ycecli.jsonlines import shaped
 from ycecli.shell import shell_command
+
+if TYPE_CHECKING:
+    from ycecli.cli.state import State
+    from ycecli.client import Client
+    from ycecli.features import Feature
+    from ycecli.styles import Token
 
 app = typer.Typer(help="List the styles a feature offers (for --style).", no_args_is_help=True)
 
@@ -40,7 +47,7 @@ OverwriteOpt = Annotated[
 ]
 
 
-def _styled_feature(name: str):
+def _styled_feature(name: str) -> Feature:
     from ycecli.features import FEATURES, get_feature
 
     feature = get_feature(name)
@@ -52,7 +59,13 @@ def _styled_feature(name: str):
     return feature
 
 
-def _pages(state, fetch, key: str, starting_token, all_pages: bool) -> list:
+def _pages(
+    state: State,
+    fetch: Callable[[Token | None], dict[str, Any]],
+    key: str,
+    starting_token: Token | None,
+    all_pages: bool,
+) -> list:
     token = starting_token
     items: list = []
     seen: set[str] = set()
@@ -197,7 +210,7 @@ def list_styles_cmd(
             )
 
 
-def _every_style(client, slug: str) -> list:
+def _every_style(client: Client, slug: str) -> list:
     """Every style of every group (free list calls, all pages)."""
     from ycecli.styles import iter_pages, list_groups, list_styles
 
@@ -205,7 +218,11 @@ def _every_style(client, slug: str) -> list:
     for group in iter_pages(lambda t: list_groups(client, slug, starting_token=t), "groups"):
         gid = int(group["id"])
         styles.extend(
-            iter_pages(lambda t, g=gid: list_styles(client, slug, g, starting_token=t), "styles")
+            iter_pages(
+                # The default binds this group's id; mypy cannot infer a lambda that has one.
+                lambda t, g=gid: list_styles(client, slug, g, starting_token=t),  # type: ignore[misc]
+                "styles",
+            )
         )
     return styles
 
@@ -236,7 +253,7 @@ def _check_sheet_path(sheet: Path | None, overwrite: bool) -> None:
         raise OutputExists(f"{sheet} already exists", hint="Pass --overwrite to replace it.")
 
 
-def _write_sheet(state, spec, items: list, dest: Path, title: str) -> None:
+def _write_sheet(state: State, spec: Feature, items: list, dest: Path, title: str) -> None:
     from ycecli import pictures, stylesheet
     from ycecli.hooks import HookContext
     from ycecli.hooks.styles import names_path
