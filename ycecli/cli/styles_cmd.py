@@ -103,7 +103,7 @@ def groups(
     """List a feature's style groups."""
     from ycecli.styles import list_groups
 
-    state = ctx.obj
+    state: State = ctx.obj
     spec = _styled_feature(feature)
     client = state.yce().client
     items = _pages(
@@ -152,7 +152,7 @@ def list_styles_cmd(
     """List styles: of one group (paged), or by category."""
     from ycecli.styles import list_by_category, list_styles
 
-    state = ctx.obj
+    state: State = ctx.obj
     spec = _styled_feature(feature)
     if group is not None and category:
         raise InvalidInput("give --group or --category, not both")
@@ -305,7 +305,7 @@ def show(
     from ycecli.hooks.styles import load_style_groups
     from ycecli.styles import _exact_id, iter_pages, list_styles
 
-    state = ctx.obj
+    state: State = ctx.obj
     spec = _styled_feature(feature)
     wanted = _exact_id(style_id, "style id")
     dest = output or Path(f"{spec.command}_{wanted}.jpg")
