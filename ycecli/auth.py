@@ -21,10 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ycecli.config import Paths, Profile, refuse_if_shared, write_private_file
 from ycecli.errors import AuthError
 from ycecli.shell import shell_command
+
+if TYPE_CHECKING:
+    from Crypto.PublicKey.RSA import RsaKey
 
 AUTH_PATH = "/s2s/v1.0/client/auth"
 TOKEN_LIFETIME = 2 * 3600.0  # "The access token valid for 2 hours" (003:541)
@@ -33,7 +37,7 @@ TOKEN_LIFETIME = 2 * 3600.0  # "The access token valid for 2 hours" (003:541)
 REFRESH_MARGIN = 600.0
 
 
-def load_public_key(client_secret: str, *, where: str = "client_secret"):
+def load_public_key(client_secret: str, *, where: str = "client_secret") -> RsaKey:
     """Parse the Base64 X.509 key (PEM armour tolerated) into a pycryptodome key."""
     from Crypto.PublicKey import RSA
 
@@ -154,9 +158,12 @@ class V1Auth:
         post: Callable[[str, dict], dict],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not profile.has_v1:
+        if not profile.client_id or not profile.client_secret:  # not profile.has_v1
             raise missing_credential_error(profile, "v1")
         self.profile = profile
+        # Both set, as checked above (the profile is frozen).
+        self.client_id: str = profile.client_id
+        self.client_secret: str = profile.client_secret
         self.store = store
         self.post = post
         self.clock = clock
@@ -165,7 +172,7 @@ class V1Auth:
     def token(self) -> str:
         now = self.clock()
         if self._token is None or not self._token.fresh(now):
-            cached = self.store.get(self.profile.api_base, self.profile.client_id)
+            cached = self.store.get(self.profile.api_base, self.client_id)
             if cached is not None and cached.fresh(now):
                 self._token = cached
             else:
@@ -174,12 +181,12 @@ class V1Auth:
 
     def invalidate(self) -> None:
         self._token = None
-        self.store.drop(self.profile.api_base, self.profile.client_id)
+        self.store.drop(self.profile.api_base, self.client_id)
 
     def _fetch(self) -> CachedToken:
-        id_token = build_id_token(self.profile.client_id, self.profile.client_secret)
+        id_token = build_id_token(self.client_id, self.client_secret)
         obtained_at = self.clock()
-        reply = self.post(AUTH_PATH, {"client_id": self.profile.client_id, "id_token": id_token})
+        reply = self.post(AUTH_PATH, {"client_id": self.client_id, "id_token": id_token})
         try:
             access_token = reply["result"]["access_token"]
         except (KeyError, TypeError):
@@ -188,5 +195,5 @@ class V1Auth:
                 hint="Check YCE_API_BASE / api_base points at the YouCam API server.",
             ) from None
         token = CachedToken(str(access_token), obtained_at)
-        self.store.put(self.profile.api_base, self.profile.client_id, token)
+        self.store.put(self.profile.api_base, self.client_id, token)
         return token

@@ -114,7 +114,9 @@ def _with_folders(found: list[tuple[str, Path | None]], use_roots: bool) -> list
         return [BatchInput(t, Path()) for t, _ in found]
     paths = {t: Path(t).expanduser().resolve() for t, _ in local}
     if use_roots:
-        root = local[0][1].expanduser().resolve()
+        root = local[0][1]
+        assert root is not None  # use_roots: the one input was a directory
+        root = root.expanduser().resolve()
         return [
             BatchInput(t, paths[t].parent.relative_to(root) if t in paths else Path())
             for t, _ in found

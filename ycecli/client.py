@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ycecli import __version__
@@ -44,6 +44,15 @@ from ycecli.errors import (
     RateLimited,
 )
 from ycecli.ratelimit import Budget, Limit
+
+if TYPE_CHECKING:
+    import requests
+    from urllib3.connection import HTTPConnection as _ConnectionBase
+    from urllib3.connectionpool import HTTPConnectionPool as _PoolBase
+else:
+    # The mixins below are plain classes at run time (urllib3 is imported only when
+    # a session is made); to the type checker they extend what they are mixed into.
+    _ConnectionBase = _PoolBase = object
 
 log = logging.getLogger("ycecli.http")
 
@@ -187,7 +196,7 @@ class MalformedReply(ApiError):
     """A reply whose shape is not the documented one; like any bad reply, exit 5."""
 
     @classmethod
-    def field(cls, reply: str, name: str, value: Any, wanted: str, **kwargs: Any):
+    def field(cls, reply: str, name: str, value: Any, wanted: str, **kwargs: Any) -> MalformedReply:
         """`reply`'s field `name` holds `value` where the API documents `wanted`."""
         what = "missing" if value is None else f"a JSON {json_kind(value)}, not {wanted}"
         return cls(f"{reply}: `{name}` is {what}", **kwargs)
@@ -318,8 +327,8 @@ def _guarded_pool_classes() -> dict[str, type]:
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    class PeerChecked:
-        def _new_conn(self):
+    class PeerChecked(_ConnectionBase):
+        def _new_conn(self) -> socket.socket:
             sock = super()._new_conn()
             exchange = _LOCAL.exchange
             # Through a proxy the peer is the proxy; the target was checked by name.
@@ -331,14 +340,14 @@ def _guarded_pool_classes() -> dict[str, type]:
                     raise
             return sock
 
-    class Watched:
-        def _get_conn(self, *args, **kwargs):
+    class Watched(_PoolBase):
+        def _get_conn(self, *args: Any, **kwargs: Any) -> Any:
             conn = super()._get_conn(*args, **kwargs)
             if _LOCAL.exchange is not None:
                 _LOCAL.exchange.attach(conn)
             return conn
 
-        def _put_conn(self, conn):
+        def _put_conn(self, conn: Any) -> None:
             exchange = conn.__dict__.pop("_yce_exchange", None) if conn is not None else None
             if exchange is not None:
                 exchange.release(conn)
@@ -359,13 +368,13 @@ def _guarded_pool_classes() -> dict[str, type]:
     return {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
 
 
-def _no_auth(request):
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
     """Explicit "no auth": keeps requests from adding .netrc credentials, which
     would go to storage hosts and override the API's bearer token."""
     return request
 
 
-def _make_session():
+def _make_session() -> requests.Session:
     from http.cookiejar import DefaultCookiePolicy
 
     from requests.adapters import HTTPAdapter
@@ -375,12 +384,12 @@ def _make_session():
     pool_classes = _guarded_pool_classes()
 
     class BigBlockAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args, **kwargs):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             kwargs["blocksize"] = BLOCK_SIZE
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = pool_classes
 
-        def proxy_manager_for(self, *args, **kwargs):
+        def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
             manager = super().proxy_manager_for(*args, **kwargs)
             manager.pool_classes_by_scheme = pool_classes
             return manager
@@ -562,10 +571,8 @@ class Client:
                 refreshed = True
                 continue
             if status == 429 or (status >= 500 and idempotent):
-                delay = _retry_after(reply.headers.get("Retry-After"), self.retry.retry_after_cap)
-                if delay is None:
-                    delay = self.retry.backoff(attempt)
-                delay = _bounded(delay, deadline)
+                after = _retry_after(reply.headers.get("Retry-After"), self.retry.retry_after_cap)
+                delay = _bounded(self.retry.backoff(attempt) if after is None else after, deadline)
                 if status == 429:
                     # The server's count differs from ours (another machine, another
                     # tool): every request of every yce process holds back, not just this.
@@ -583,7 +590,15 @@ class Client:
                 raise self._error(reply, method, path)
             return self._decode(reply, method, path)
 
-    def _fetch(self, method, url, headers, params, json_body, give_up_at) -> _Reply:
+    def _fetch(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        params: dict | list | None,
+        json_body: Any,
+        give_up_at: float | None,
+    ) -> _Reply:
         """One exchange with its reply read in full, up to the size cap."""
         with self.exchange(give_up_at=give_up_at) as exchange:
             resp = self._send(
@@ -625,7 +640,9 @@ class Client:
             )
         return data
 
-    def read_capped(self, resp, exchange: Exchange, cap: int) -> tuple[bytes, bool]:
+    def read_capped(
+        self, resp: requests.Response, exchange: Exchange, cap: int
+    ) -> tuple[bytes, bool]:
         """A streamed reply's body, at most `cap` bytes of it: (bytes, complete).
         Past the cap nothing more is read; the caller closes the connection."""
         declared = (resp.headers.get("Content-Length") or "").strip()
@@ -677,7 +694,17 @@ class Client:
             deadline = min(deadline, give_up_at)
         return Exchange(deadline, grace=connect + read if transfer else 0.0)
 
-    def _send(self, method, url, *, headers, exchange, params=None, json_body=None, data=None):
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        exchange: Exchange,
+        params: dict | list | None = None,
+        json_body: Any = None,
+        data: Any = None,
+    ) -> requests.Response:
         """Send one request and return its streamed response, headers read."""
         import requests
 
@@ -723,7 +750,7 @@ class Client:
             )
         return resp
 
-    def _error(self, resp, method: str, path: str) -> Exception:
+    def _error(self, resp: _Reply, method: str, path: str) -> Exception:
         status = resp.status_code
         try:
             body = json.loads(resp.content)
@@ -731,7 +758,8 @@ class Client:
             body = {}
         if not isinstance(body, dict):
             body = {}
-        inner = body.get("data") if isinstance(body.get("data"), dict) else body
+        data = body.get("data")
+        inner: dict[str, Any] = data if isinstance(data, dict) else body
         error_code = inner.get("error_code") or inner.get("code")
         error = inner.get("error") or inner.get("message") or inner.get("error_message")
         if isinstance(error, dict):  # some v2 gateways nest {"error": {"code", "message"}}
@@ -745,7 +773,7 @@ class Client:
             text += f" {error_code}"
         if error:
             text += f": {error}"
-        kwargs = dict(
+        kwargs: dict[str, Any] = dict(
             http_status=status,
             error_code=error_code,
             error=error,
@@ -792,7 +820,7 @@ class Client:
         headers: dict[str, str] | None = None,
         data: Any = None,
         from_reply: bool = False,
-    ):
+    ) -> requests.Response:
         """One request to a storage URL, with no credential of ours (no Authorization,
         no cookies), returning the streamed response; the caller reads it within
         `exchange` and handles retries and redirects.
@@ -839,7 +867,7 @@ class Client:
 
     def _api_address_kinds(self) -> set[str]:
         if self._api_kinds is None:
-            kinds = set()
+            kinds: set[str] = set()
             for base in {self.profile.api_base, self.profile.api_base_v2}:
                 host = urlsplit(base or "").hostname
                 if not host:
@@ -866,7 +894,7 @@ def _budget_deadline(budget: Budget, deadline: float | None) -> float | None:
     return budget.clock() + (deadline - time.monotonic())
 
 
-def network_errors() -> tuple[type[BaseException], ...]:
+def network_errors() -> tuple[type[Exception], ...]:
     """What reading a streamed body raises when the network fails (or the
     watchdog shut the socket down), as opposed to a bug or a full disk."""
     import http.client
@@ -901,7 +929,8 @@ def json_kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), "null")
 
 
 def _bounded(delay: float, deadline: float | None) -> float:

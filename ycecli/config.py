@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ class Paths:
     state_dir: Path
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Paths:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Paths:
         env = os.environ if env is None else env
         home = Path(env.get("HOME") or Path.home())
 
@@ -271,7 +272,7 @@ def load_profile(
     name: str | None = None,
     *,
     paths: Paths | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Profile:
     """Resolve the profile to use and its fields.
 

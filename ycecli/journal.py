@@ -20,7 +20,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,7 +349,9 @@ class Journal:
                 owner,
             ),
         )
-        return int(cur.lastrowid)
+        # Always set after an INSERT; typed Optional for other statements.
+        assert cur.lastrowid is not None
+        return cur.lastrowid
 
     def claim(
         self,
@@ -446,7 +448,11 @@ class Journal:
         )
         return [(r["key"], r["seconds"], r["floor"], r["samples"]) for r in rows]
 
-    def learn_duration(self, key: str, update) -> None:
+    def learn_duration(
+        self,
+        key: str,
+        update: Callable[[tuple[float, float, int] | None], tuple[float, float, int]],
+    ) -> None:
         """Read-modify-write one duration estimate: `update(current or None)` returns
         (seconds, floor, samples)."""
         with self._write() as db:

@@ -8,7 +8,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+    from PIL.ImageDraw import ImageDraw
+    from PIL.ImageFont import FreeTypeFont, ImageFont
 
 from ycecli.files import atomic_file
 
@@ -29,22 +34,23 @@ MARKERS = (
 )
 
 
-def font(size: int):
+def font(size: float) -> FreeTypeFont | ImageFont:
     from PIL import ImageFont
 
     return ImageFont.load_default(size=max(8, int(size)))
 
 
-def text_size(text: str, face) -> tuple[int, int]:
+def text_size(text: str, face: FreeTypeFont | ImageFont) -> tuple[int, int]:
     from PIL import Image, ImageDraw
 
     left, top, right, bottom = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
         (0, 0), text, font=face
     )
-    return right - left, bottom - top
+    # Whole pixels for Pillow's fonts, though typed as float.
+    return int(right - left), int(bottom - top)
 
 
-def fit_text(text: str, face, width: int) -> str:
+def fit_text(text: str, face: FreeTypeFont | ImageFont, width: int) -> str:
     """`text`, cut with an ellipsis so it fits `width` pixels."""
     if text_size(text, face)[0] <= width:
         return text
@@ -53,7 +59,7 @@ def fit_text(text: str, face, width: int) -> str:
     return text + "…"
 
 
-def save_atomic(img, dest: Path, fmt: str | None = None) -> Path:
+def save_atomic(img: Image, dest: Path, fmt: str | None = None) -> Path:
     """Write beside the target and rename, so a reader never sees half a picture."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +76,7 @@ class Tile:
     """One cell of a contact sheet: a picture (or None, with `missing` saying why)
     and its caption lines, the first in bold ink."""
 
-    image: Any
+    image: Image | None
     lines: Sequence[str]
     missing: str = ""
 
@@ -82,7 +88,7 @@ def contact_sheet(
     columns: int | None = None,
     title: str = "",
     legend: Sequence[tuple[tuple[int, int, int], str]] = (),
-):
+) -> Image:
     """A grid of captioned tiles. The font is sized to the tile (readable when the
     sheet is viewed whole); a title and a legend of coloured swatches go on top."""
     from PIL import Image, ImageDraw
@@ -135,8 +141,13 @@ def contact_sheet(
     return sheet
 
 
-def _legend_rows(legend, face, width: int, pad: int) -> list[list]:
-    rows: list[list] = []
+def _legend_rows(
+    legend: Sequence[tuple[tuple[int, int, int], str]],
+    face: FreeTypeFont | ImageFont,
+    width: int,
+    pad: int,
+) -> list[list[tuple[tuple[int, int, int], str]]]:
+    rows: list[list[tuple[tuple[int, int, int], str]]] = []
     used = width + 1
     for colour, text in legend:
         need = text_size(text, face)[1] + text_size(text, face)[0] + 3 * pad
@@ -148,7 +159,13 @@ def _legend_rows(legend, face, width: int, pad: int) -> list[list]:
     return rows
 
 
-def _wrap_into(draw, text: str, box: tuple[int, int, int], face, pad: int) -> None:
+def _wrap_into(
+    draw: ImageDraw,
+    text: str,
+    box: tuple[int, int, int],
+    face: FreeTypeFont | ImageFont,
+    pad: int,
+) -> None:
     """Words of `text` wrapped inside a square tile, from its top-left corner."""
     x0, y0, side = box
     line_h = text_size("Agj", face)[1] + pad // 2
@@ -167,7 +184,9 @@ def _wrap_into(draw, text: str, box: tuple[int, int, int], face, pad: int) -> No
         draw.text((x0 + pad, y), fit_text(line, face, side - 2 * pad), fill=INK, font=face)
 
 
-def numbered_boxes(photo, boxes: Sequence[Sequence[float]], *, long_side: int = 1200):
+def numbered_boxes(
+    photo: Image, boxes: Sequence[Sequence[float]], *, long_side: int = 1200
+) -> Image:
     """The photo, scaled so its longer side is about `long_side`, with each box
     [x, y, w, h] framed in its own colour and its index written in a filled tag."""
     from PIL import ImageDraw

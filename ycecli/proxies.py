@@ -10,7 +10,12 @@ every other host still goes through the proxies the environment names.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import requests
 
 
 def is_loopback(url: str) -> bool:
@@ -25,15 +30,23 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def direct_loopback_session():
+def direct_loopback_session() -> requests.Session:
     """A requests.Session that uses the environment's proxies for every host except
     this machine's own."""
     import requests
 
     class Session(requests.Session):
-        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        def merge_environment_settings(
+            self,
+            url: str | bytes | None,
+            proxies: MutableMapping[str, str] | None,
+            stream: bool | None,
+            verify: bool | str | None,
+            cert: str | tuple[str, str] | None,
+        ) -> Any:  # requests' stubs return a TypedDict they keep private
             settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            if is_loopback(url):
+            # requests passes the prepared URL, a str; the stubs also allow bytes and None.
+            if is_loopback(cast(str, url)):
                 settings["proxies"] = {}
             return settings
 

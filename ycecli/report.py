@@ -14,10 +14,14 @@ import html
 import io
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ycecli.api import TaskResult
+    from ycecli.journal import TaskRecord
 
 THUMB_SIDE = 240
 THUMB_QUALITY = 80
@@ -60,7 +64,7 @@ class ReportRow:
         return self.status in FAILED
 
 
-def rows_from_results(results: Iterable[Any], params: dict | None = None) -> list[ReportRow]:
+def rows_from_results(results: Iterable[TaskResult], params: dict | None = None) -> list[ReportRow]:
     """Rows from a feature command's `TaskResult`s and the parameters it sent."""
     rows = []
     for result in results:
@@ -87,7 +91,7 @@ def rows_from_results(results: Iterable[Any], params: dict | None = None) -> lis
     return rows
 
 
-def rows_from_records(records: Iterable[Any]) -> list[ReportRow]:
+def rows_from_records(records: Iterable[TaskRecord]) -> list[ReportRow]:
     """Rows from journal records (`TaskRecord`), oldest first."""
     rows = []
     for record in sorted(records, key=lambda r: (r.created_at, r.id)):
@@ -116,7 +120,12 @@ def rows_from_records(records: Iterable[Any]) -> list[ReportRow]:
     return rows
 
 
-def select_records(task_list, *, last: int | None = None, since: float | None = None):
+def select_records(
+    task_list: Callable[..., list[TaskRecord]],
+    *,
+    last: int | None = None,
+    since: float | None = None,
+) -> list[TaskRecord]:
     """The journaled tasks a report covers, from `Yce.task_list`: the `last` newest,
     those created at or after `since` (seconds since the epoch), or else the latest
     run: every task held by the process that claimed the newest one."""

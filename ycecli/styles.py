@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ycecli.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ycecli.client import Client
 
 log = logging.getLogger("ycecli.styles")
 
@@ -76,7 +79,7 @@ def _token_param(token: Token) -> str:
 
 
 def list_groups(
-    client, slug: str, *, page_size: int = 20, starting_token: Token | None = None
+    client: Client, slug: str, *, page_size: int = 20, starting_token: Token | None = None
 ) -> dict[str, Any]:
     """One page of a feature's style groups: {"groups": [...], "next_token": ...}."""
     query: dict[str, str] = {"page_size": str(_check_page_size(page_size))}
@@ -89,7 +92,7 @@ def list_groups(
 
 
 def list_styles(
-    client,
+    client: Client,
     slug: str,
     group_id: int | str,
     *,
@@ -109,7 +112,7 @@ def list_styles(
 
 
 def list_by_category(
-    client, slug: str, category_ids: Iterable[int | str] = ()
+    client: Client, slug: str, category_ids: Iterable[int | str] = ()
 ) -> list[dict[str, Any]]:
     """Categories with their styles or sub-categories (v1.1). With no ids, the top
     level; pass a sub-category's id to open it."""

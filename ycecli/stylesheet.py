@@ -15,7 +15,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import requests
+    from PIL.Image import Image
 
 THUMB_WORKERS = 4  # polite to the storage host, and enough to hide latency
 THUMB_TIMEOUT = 10.0  # seconds per thumbnail, connect and read
@@ -56,7 +61,9 @@ class ThumbnailUnavailable(Exception):
     """Why a thumbnail could not be had, in words fit for its placeholder tile."""
 
 
-def fetch_thumbnail(session, url: str, cache_dir: Path, timeout: float = THUMB_TIMEOUT) -> Path:
+def fetch_thumbnail(
+    session: requests.Session, url: str, cache_dir: Path, timeout: float = THUMB_TIMEOUT
+) -> Path:
     """The thumbnail at `url`, from the cache or downloaded into it."""
     import requests
     from PIL import Image, UnidentifiedImageError
@@ -92,7 +99,7 @@ def fetch_thumbnail(session, url: str, cache_dir: Path, timeout: float = THUMB_T
 
 
 def fetch_all(
-    session,
+    session: requests.Session,
     entries: list[StyleEntry],
     cache_dir: Path,
     *,
@@ -119,7 +126,7 @@ def fetch_all(
     return results
 
 
-def draw_sheet(entries: list[StyleEntry], thumbs: dict[int, Path | str], title: str):
+def draw_sheet(entries: list[StyleEntry], thumbs: dict[int, Path | str], title: str) -> Image:
     """The contact sheet: each style's thumbnail with its id and name under it."""
     from PIL import Image
 

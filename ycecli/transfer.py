@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 from ycecli.client import (
     BLOCK_SIZE,
     ERROR_REPLY_CAP,
     Client,
+    Exchange,
     MalformedReply,
     UnsafeUrl,
     network_errors,
@@ -38,6 +39,9 @@ from ycecli.client import (
 )
 from ycecli.errors import ApiError, NetworkError, local_error
 from ycecli.files import PartFile, refuse_existing, remove_stale_parts
+
+if TYPE_CHECKING:
+    import requests
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
 
@@ -270,9 +274,11 @@ def download(
     remove_stale_parts(target)
     part = PartFile(target)
     try:
-        with _EarlyFlush(part.fd) as flush:
-            _fetch_into(client, url, part.fd, on_progress, kind, from_reply, flush)
-        os.fsync(part.fd)
+        fd = part.fd
+        assert fd is not None  # open from creation until published or discarded
+        with _EarlyFlush(fd) as flush:
+            _fetch_into(client, url, fd, on_progress, kind, from_reply, flush)
+        os.fsync(fd)
         part.publish(target, overwrite=overwrite)
     except OSError as exc:
         # A full disk, a file-size limit, a quota: the documented local-fault error
@@ -459,7 +465,7 @@ def _fetch_into(
     progress(done, total, final=True)
 
 
-def _check_kind(kind: str, head: bytes, url: str, resp: Any) -> None:
+def _check_kind(kind: str, head: bytes, url: str, resp: requests.Response) -> None:
     if result_matches(kind, head):
         return
     ctype = resp.headers.get("Content-Type")
@@ -469,7 +475,9 @@ def _check_kind(kind: str, head: bytes, url: str, resp: Any) -> None:
     )
 
 
-def _open(client: Client, url: str, headers: dict[str, str], from_reply: bool):
+def _open(
+    client: Client, url: str, headers: dict[str, str], from_reply: bool
+) -> tuple[requests.Response, Exchange]:
     """GET `url`, following redirects (each hop checked like the first, with no
     credential); returns the response that is not a redirect and its exchange."""
     current = url

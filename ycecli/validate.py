@@ -14,11 +14,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ycecli.errors import InvalidInput, LocalError, YceError
 from ycecli.features import Breach, MediaRules
 from ycecli.features.spec import DURATION_SLACK
+
+if TYPE_CHECKING:
+    from PIL.ImageFile import ImageFile
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
-def _fmt_bytes(n: int) -> str:
+def _fmt_bytes(n: float) -> str:
     for unit in ("bytes", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -124,7 +127,7 @@ def open_image(
     label: str,
     error: type[YceError] = InvalidInput,
     max_pixels: int = MAX_PIXELS,
-):
+) -> ImageFile:
     """Open and fully decode an image, or raise `error` (InvalidInput for the user's
     files, ApiError for results) naming the file. The size is checked from the header
     before a pixel is decoded, so a small file declaring a huge image costs nothing;
@@ -149,7 +152,7 @@ def _open_header(
     max_pixels: int = MAX_PIXELS,
     check_size: Callable[[int, int], None] | None = None,
     resize_hint: str = "Resize it",
-):
+) -> ImageFile:
     from PIL import Image, UnidentifiedImageError
 
     megapixels = max_pixels // 1_000_000
@@ -184,7 +187,7 @@ def _open_header(
     return img
 
 
-def _decode(img, path, *, label: str, error: type[YceError]) -> None:
+def _decode(img: ImageFile, path: Path | str, *, label: str, error: type[YceError]) -> None:
     """Decode every pixel: a truncated or corrupt file fails here, not at the API.
     Pillow's LOAD_TRUNCATED_IMAGES would paint the missing part grey instead; yce
     never turns it on."""

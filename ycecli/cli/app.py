@@ -7,7 +7,7 @@ pycryptodome and PyYAML are imported by the code that uses them.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -17,6 +17,10 @@ from ycecli.cli.helptext import TOOLS_PANEL, examples
 from ycecli.cli.output import Reporter
 from ycecli.cli.state import State
 from ycecli.errors import EXIT_STATUS_MEANING
+
+if TYPE_CHECKING:
+    # Typer 0.28 vendors Click here (pyproject pins typer below 0.29).
+    from typer._click import Command, Context, HelpFormatter
 
 
 class GroupedHelp(TyperGroup):
@@ -29,13 +33,13 @@ class GroupedHelp(TyperGroup):
       account and tools), which Typer only does in its slower Rich help.
     """
 
-    def list_commands(self, ctx) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         from ycecli.features import FEATURES
 
         lazy = [f.command for f in FEATURES if not f.hidden and f.command not in self.commands]
         return lazy + super().list_commands(ctx)
 
-    def get_command(self, ctx, cmd_name: str):
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None:
             from ycecli.features import FEATURES
@@ -48,10 +52,12 @@ class GroupedHelp(TyperGroup):
                 self.add_command(command, cmd_name)
         return command
 
-    def parse_args(self, ctx, args):
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(self, ctx, list(args)))
 
-    def resolve_command(self, ctx, args):
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
         # Typer suggests close names only among commands already built; the lazy
         # feature commands count too.
         if args and not args[0].startswith("-") and args[0] not in self.list_commands(ctx):
@@ -63,7 +69,7 @@ class GroupedHelp(TyperGroup):
                 ctx.fail(f"No such command {args[0]!r}. Did you mean {names}?")
         return super().resolve_command(ctx, args)
 
-    def format_commands(self, ctx, formatter) -> None:
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
         from ycecli.features import FEATURES, GROUPS
 
         summaries = {f.command: (f.group, f.summary) for f in FEATURES if not f.hidden}
@@ -94,7 +100,7 @@ GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug", "--sandbox")
 GLOBAL_VALUED = ("--profile", "-p")
 
 
-def _valued_options(command) -> set[str]:
+def _valued_options(command: Command) -> set[str]:
     """The option names of a command that take a value: the token after them is that
     value, never a global option."""
     names: set[str] = set()
@@ -107,7 +113,7 @@ def _valued_options(command) -> set[str]:
     return names
 
 
-def _own_options(command) -> set[str]:
+def _own_options(command: Command) -> set[str]:
     names: set[str] = set()
     for param in getattr(command, "params", []):
         names.update(getattr(param, "opts", []))
@@ -115,7 +121,7 @@ def _own_options(command) -> set[str]:
     return names
 
 
-def hoist_global_options(group, ctx, args: list[str]) -> list[str]:
+def hoist_global_options(group: Command, ctx: Context, args: list[str]) -> list[str]:
     """Move the global options found after the command to before it, so Click parses
     them as the root's. Values of the command's own options are left alone, as is
     everything after `--`, and an option the command declares itself stays its own."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.cli.helptext import examples
 from ycecli.jsonlines import shaped
+
+if TYPE_CHECKING:
+    from ycecli.cli.state import State
 
 app = typer.Typer(help="Check credentials and manage cached access tokens.", no_args_is_help=True)
 
@@ -18,7 +23,7 @@ app = typer.Typer(help="Check credentials and manage cached access tokens.", no_
 @guarded
 def check(ctx: typer.Context) -> None:
     """Get a fresh v1 access token and show the unit balance (v2 keys: presence only)."""
-    state = ctx.obj
+    state: State = ctx.obj
     info = state.yce().auth_check()
     if state.json:
         state.reporter.data(shaped("auth", info))
@@ -40,7 +45,7 @@ def logout(ctx: typer.Context) -> None:
     """Delete every cached access token (credentials in profiles are kept)."""
     from ycecli.auth import TokenStore
 
-    state = ctx.obj
+    state: State = ctx.obj
     removed = TokenStore(state.paths()).drop_all()
     if state.json:
         state.reporter.data(shaped("logout", {"tokens_removed": removed}))

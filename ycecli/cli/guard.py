@@ -8,11 +8,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ycecli.errors import ExitStatus, YceError, local_error
+
+if TYPE_CHECKING:
+    from ycecli.cli.state import State
 
 
 class Terminated(KeyboardInterrupt):
@@ -20,7 +24,7 @@ class Terminated(KeyboardInterrupt):
     partial files removed, progress stopped) runs for a cancelled CI job too."""
 
 
-def _raise_terminated(signum, frame) -> None:
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
@@ -31,7 +35,7 @@ def handle_sigterm() -> None:
         signal.signal(signal.SIGTERM, _raise_terminated)
 
 
-def _state(args: tuple, kwargs: dict):
+def _state(args: tuple, kwargs: dict) -> State | None:
     from ycecli.cli.state import State
 
     for value in (*args, *kwargs.values()):
@@ -43,7 +47,7 @@ def _state(args: tuple, kwargs: dict):
     return None
 
 
-def report_error(exc: YceError, state) -> int:
+def report_error(exc: YceError, state: State | None) -> int:
     from ycecli.cli.output import Reporter
 
     reporter = state.reporter if state is not None else Reporter()
@@ -54,7 +58,7 @@ def report_error(exc: YceError, state) -> int:
     return int(exc.exit_status)
 
 
-def _journal_path(state) -> str:
+def _journal_path(state: State | None) -> str:
     journal = getattr(getattr(state, "_yce", None), "_journal", None)
     if journal is not None:
         return str(journal.path)
@@ -63,7 +67,7 @@ def _journal_path(state) -> str:
     return "the task journal"
 
 
-def _as_local_error(exc: BaseException, state) -> YceError | None:
+def _as_local_error(exc: BaseException, state: State | None) -> YceError | None:
     """A local file-system failure (disk full, name too long...) or a journal write
     that SQLite refused, as a LocalError; None for anything else."""
     translated = local_error(exc)
@@ -77,7 +81,7 @@ def _as_local_error(exc: BaseException, state) -> YceError | None:
     return None
 
 
-def _report_interrupt(exc: KeyboardInterrupt, state) -> int:
+def _report_interrupt(exc: KeyboardInterrupt, state: State | None) -> int:
     if state is not None:
         state.reporter.stop()
     what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"

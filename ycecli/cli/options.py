@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer._click.types import FloatRange
+
+if TYPE_CHECKING:
+    from typer._click import Context, Parameter
 
 
 class FiniteFloat(FloatRange):
@@ -14,7 +17,7 @@ class FiniteFloat(FloatRange):
     range (a usage error): NaN passes every range check, so `--timeout nan` would mean
     no timeout at all, and JSON has neither."""
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> float:
         number = super().convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(

@@ -17,7 +17,14 @@ import json
 import os
 import re
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ycecli.api import Event, TaskResult
+    from ycecli.cli.progress import LiveView
 
 # C0 and C1 controls (ESC starts a sequence, CR and BS rewrite a line, 0x9b is a
 # one-byte CSI) and the bidirectional overrides that make text read differently
@@ -58,7 +65,7 @@ class Reporter:
         json_mode: bool = False,
         quiet: bool = False,
         progress: bool | None = None,
-        console=None,
+        console: Console | None = None,
     ) -> None:
         self.json_mode = json_mode
         self.quiet = quiet
@@ -66,8 +73,8 @@ class Reporter:
             progress = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
         self.fancy = progress and not quiet
         self._console = console  # tests pass a recording one; else stderr's
-        self._view = None
-        self._phase: dict[str, str] = {}
+        self._view: LiveView | None = None
+        self._phase: dict[str, str | None] = {}
         self._batch_size = 0
 
     # -- plain lines --------------------------------------------------------------
@@ -104,7 +111,7 @@ class Reporter:
 
     # -- task progress ----------------------------------------------------------
 
-    def on_event(self, event) -> None:
+    def on_event(self, event: Event) -> None:
         if self.quiet:
             return
         if self.fancy:
@@ -118,7 +125,7 @@ class Reporter:
 
         self.on_event(Event("wait", label="yce", message=why, seconds=seconds))
 
-    def _plain(self, event) -> None:
+    def _plain(self, event: Event) -> None:
         label = event.label
         kind = event.kind
         key = f"{label}:{kind}:{event.message or ''}"
@@ -140,7 +147,7 @@ class Reporter:
         elif kind == "wait":
             self.note(f"{label}: {event.message}")
 
-    def _live(self):
+    def _live(self) -> LiveView:
         if self._view is None:
             from ycecli.cli.progress import LiveView
 
@@ -154,7 +161,7 @@ class Reporter:
             self._view.start()
         return self._view
 
-    def _fancy(self, event) -> None:
+    def _fancy(self, event: Event) -> None:
         view = self._live()
         if event.kind == "wait" and not event.seconds:
             # Waits with no known end (another process, a resumed task) are news
@@ -163,7 +170,7 @@ class Reporter:
             return
         view.event(event)
 
-    def expect(self, labels: list[str], budget=None) -> None:
+    def expect(self, labels: list[str], budget: Callable[[], Any] | None = None) -> None:
         """The inputs about to run. Several get a header counting files, failures and
         the requests left in the current rate windows; each shows as queued until its
         turn."""
@@ -177,7 +184,7 @@ class Reporter:
 
     # -- results -------------------------------------------------------------------
 
-    def task_result(self, result) -> None:
+    def task_result(self, result: TaskResult) -> None:
         """Called once per finished (or failed) task."""
         batch = self._batch_size > 1
         if self._view is not None:

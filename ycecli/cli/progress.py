@@ -16,9 +16,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ycecli.cli.output import human_bytes, terminal_safe
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.live import Live
+
+    from ycecli.api import Event
 
 BAR_WIDTH = 24
 # Rows above and below the inputs: header, wait line, "... more" line, a spare.
@@ -74,7 +80,7 @@ _ORDER = {
 
 @dataclass
 class LiveView:
-    console: Any
+    console: Console
     clock: Callable[[], float] = time.monotonic
     rows: dict[str, _Row] = field(default_factory=dict)
     inputs: set[str] = field(default_factory=set)
@@ -83,7 +89,7 @@ class LiveView:
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
-        self._live = None
+        self._live: Live | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -118,7 +124,7 @@ class LiveView:
 
     # -- the model ----------------------------------------------------------------
 
-    def expect(self, labels: list[str], budget=None) -> None:
+    def expect(self, labels: list[str], budget: Callable[[], Any] | None = None) -> None:
         """The inputs of this run: each shows as queued until something happens to it;
         several get the batch header."""
         with self._lock:
@@ -131,7 +137,7 @@ class LiveView:
             if len(labels) > 1:
                 self.batch = _Batch(total=len(labels), budget=budget, started=now)
 
-    def event(self, event) -> None:
+    def event(self, event: Event) -> None:
         with self._lock:
             now = self.clock()
             label = event.label
@@ -182,7 +188,7 @@ class LiveView:
 
     # -- drawing ------------------------------------------------------------------
 
-    def __rich_console__(self, console, options):
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.table import Table
         from rich.text import Text
 
@@ -228,6 +234,7 @@ class LiveView:
         from rich.progress_bar import ProgressBar
 
         batch = self.batch
+        assert batch is not None  # drawn only for a batch
         parts = [f"{batch.finished}/{batch.total} files"]
         if batch.failed:
             parts.append(f"{batch.failed} failed")

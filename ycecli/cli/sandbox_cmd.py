@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from ycecli.cli.guard import guarded
 from ycecli.cli.helptext import examples
 from ycecli.cli.options import FiniteFloat
 from ycecli.jsonlines import shaped
+
+if TYPE_CHECKING:
+    from ycecli.cli.state import State
 
 app = typer.Typer(help="Run the local API emulator.", no_args_is_help=True)
 
@@ -44,7 +47,7 @@ def serve(
     lines, or read them from the first lines of output."""
     from ycecli.sandbox.server import Sandbox, SandboxConfig
 
-    state = ctx.obj
+    state: State = ctx.obj
     config = SandboxConfig(task_seconds=task_seconds, initial_units=units)
     sandbox = Sandbox(port=port, config=config).start()
     env = sandbox.env()

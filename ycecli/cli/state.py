@@ -6,11 +6,18 @@ import logging
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ycecli.cli.output import Reporter
+
+if TYPE_CHECKING:
+    from ycecli.api import Yce
+    from ycecli.client import Client
+    from ycecli.config import Paths
+    from ycecli.sandbox.server import Sandbox
 
 LONG_WAIT = 5.0  # seconds; shorter retries pass unannounced
 
@@ -23,8 +30,8 @@ class State:
     quiet: bool = False
     debug: bool = False
     reporter: Reporter = field(default_factory=Reporter)
-    _yce: Any = None
-    _sandbox: Any = None
+    _yce: Yce | None = None
+    _sandbox: Sandbox | None = None
     _tmp: Path | None = None
 
     def setup_logging(self) -> None:
@@ -35,14 +42,14 @@ class State:
             # urllib3's own lines would repeat URLs unredacted.
             logging.getLogger("urllib3").setLevel(logging.WARNING)
 
-    def paths(self):
+    def paths(self) -> Paths:
         from ycecli.config import Paths
 
         if self.sandbox:
             return self._sandbox_paths()
         return Paths.from_env()
 
-    def _sandbox_paths(self):
+    def _sandbox_paths(self) -> Paths:
         from ycecli.config import Paths
 
         if self._tmp is None:
@@ -53,7 +60,7 @@ class State:
             state_dir=self._tmp / "state",
         )
 
-    def yce(self):
+    def yce(self) -> Yce:
         """The API session, built on first use (commands that never call the API,
         like --help, never import requests)."""
         if self._yce is None:
@@ -96,7 +103,7 @@ class State:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def _announcing_yce(on_wait):
+def _announcing_yce(on_wait: Callable[[str, float], None]) -> type[Yce]:
     """Yce whose HTTP client reports its waits to `on_wait`. The hook goes on when
     the client is first used, so commands that never call the API (task list) never
     import requests."""
@@ -104,7 +111,7 @@ def _announcing_yce(on_wait):
 
     class AnnouncingYce(Yce):
         @property
-        def client(self):
+        def client(self) -> Client:
             client = super().client
             client.on_wait = on_wait
             return client

@@ -6,8 +6,9 @@ never through floats, so what `yce styles list` prints works as `--style`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +18,12 @@ from ycecli.errors import InvalidInput
 from ycecli.files import refuse_existing
 from ycecli.jsonlines import shaped
 from ycecli.shell import shell_command
+
+if TYPE_CHECKING:
+    from ycecli.cli.state import State
+    from ycecli.client import Client
+    from ycecli.features import Feature
+    from ycecli.styles import Token
 
 app = typer.Typer(help="List the styles a feature offers (for --style).", no_args_is_help=True)
 
@@ -41,7 +48,7 @@ OverwriteOpt = Annotated[
 ]
 
 
-def _styled_feature(name: str):
+def _styled_feature(name: str) -> Feature:
     from ycecli.features import FEATURES, get_feature
 
     feature = get_feature(name)
@@ -53,7 +60,13 @@ def _styled_feature(name: str):
     return feature
 
 
-def _pages(state, fetch, key: str, starting_token, all_pages: bool) -> list:
+def _pages(
+    state: State,
+    fetch: Callable[[Token | None], dict[str, Any]],
+    key: str,
+    starting_token: Token | None,
+    all_pages: bool,
+) -> list:
     token = starting_token
     items: list = []
     seen: set[str] = set()
@@ -91,7 +104,7 @@ def groups(
     """List a feature's style groups."""
     from ycecli.styles import list_groups
 
-    state = ctx.obj
+    state: State = ctx.obj
     spec = _styled_feature(feature)
     client = state.yce().client
     items = _pages(
@@ -140,7 +153,7 @@ def list_styles_cmd(
     """List styles: of one group (paged), or by category."""
     from ycecli.styles import list_by_category, list_styles
 
-    state = ctx.obj
+    state: State = ctx.obj
     spec = _styled_feature(feature)
     if group is not None and category:
         raise InvalidInput("give --group or --category, not both")
@@ -198,7 +211,7 @@ def list_styles_cmd(
             )
 
 
-def _every_style(client, slug: str) -> list:
+def _every_style(client: Client, slug: str) -> list:
     """Every style of every group (free list calls, all pages)."""
     from ycecli.styles import iter_pages, list_groups, list_styles
 
@@ -206,7 +219,11 @@ def _every_style(client, slug: str) -> list:
     for group in iter_pages(lambda t: list_groups(client, slug, starting_token=t), "groups"):
         gid = int(group["id"])
         styles.extend(
-            iter_pages(lambda t, g=gid: list_styles(client, slug, g, starting_token=t), "styles")
+            iter_pages(
+                # The default binds this group's id; mypy cannot infer a lambda that has one.
+                lambda t, g=gid: list_styles(client, slug, g, starting_token=t),  # type: ignore[misc]
+                "styles",
+            )
         )
     return styles
 
@@ -236,7 +253,7 @@ def _check_sheet_path(sheet: Path | None, overwrite: bool) -> None:
     refuse_existing(sheet, overwrite=overwrite, hint="Pass --overwrite to replace it.")
 
 
-def _write_sheet(state, spec, items: list, dest: Path, title: str) -> None:
+def _write_sheet(state: State, spec: Feature, items: list, dest: Path, title: str) -> None:
     from ycecli import pictures, stylesheet
     from ycecli.hooks import HookContext
     from ycecli.hooks.styles import names_path
@@ -288,7 +305,7 @@ def show(
     from ycecli.hooks.styles import load_style_groups
     from ycecli.styles import _exact_id, iter_pages, list_styles
 
-    state = ctx.obj
+    state: State = ctx.obj
     spec = _styled_feature(feature)
     wanted = _exact_id(style_id, "style id")
     dest = output or Path(f"{spec.command}_{wanted}.jpg")

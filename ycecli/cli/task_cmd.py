@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from ycecli.cli.guard import guarded
 from ycecli.cli.helptext import examples
 from ycecli.cli.options import OutputOpt, OverwriteOpt, TimeoutOpt
 from ycecli.jsonlines import iso_time, shaped
+
+if TYPE_CHECKING:
+    from ycecli.cli.state import State
 
 app = typer.Typer(help="List journaled tasks; check or resume one by id.", no_args_is_help=True)
 
@@ -31,7 +34,7 @@ def list_tasks(
     open_only: Annotated[bool, typer.Option("--open", help="Only tasks not finished.")] = False,
 ) -> None:
     """Show the task journal, newest first."""
-    state = ctx.obj
+    state: State = ctx.obj
     records = state.yce().task_list(limit=limit, open_only=open_only)
     if state.json:
         for record in records:
@@ -89,7 +92,7 @@ def report(
 
     from ycecli import report as pages
 
-    state = ctx.obj
+    state: State = ctx.obj
     cutoff = pages.parse_since(since) if since is not None else None
     records = pages.select_records(state.yce().task_list, last=last, since=cutoff)
     rows = pages.rows_from_records(records)
@@ -115,7 +118,7 @@ def report(
 @guarded
 def status(ctx: typer.Context, feature: FeatureArg, task_id: TaskIdArg) -> None:
     """Ask the API for a task's status once (this counts as a poll)."""
-    state = ctx.obj
+    state: State = ctx.obj
     result = state.yce().task_status(feature, task_id)
     if state.json:
         state.reporter.data(
@@ -151,7 +154,7 @@ def wait(
     timeout: TimeoutOpt = None,
 ) -> None:
     """Resume polling a task until it ends, then download its results."""
-    state = ctx.obj
+    state: State = ctx.obj
     result = state.yce().task_wait(
         feature,
         task_id,
@@ -178,7 +181,7 @@ def resume(
     paying for it again."""
     from ycecli.errors import ExitStatus
 
-    state = ctx.obj
+    state: State = ctx.obj
     results = state.yce().resume(
         overwrite=overwrite,
         timeout=timeout,

@@ -16,9 +16,12 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ycecli.errors import InvalidInput, UsageError
+
+if TYPE_CHECKING:
+    from ycecli.features import Feature
 
 # A value longer than this is cut, and a digest of the whole value keeps names apart.
 VALUE_CHARS = 24
@@ -46,7 +49,7 @@ def _stem(text: str) -> str:
     return Path(text.split("?")[0].rstrip("/")).stem or "file"
 
 
-def name_tail(feature, params: Mapping[str, Any], extra_inputs: Mapping[str, Any]) -> str:
+def name_tail(feature: Feature, params: Mapping[str, Any], extra_inputs: Mapping[str, Any]) -> str:
     """The `_<option>-<value>...` part of a default name (empty with defaults only)."""
     parts = []
     for param in feature.params:
@@ -73,7 +76,7 @@ def name_tail(feature, params: Mapping[str, Any], extra_inputs: Mapping[str, Any
     return "".join(f"_{p}" for p in parts)
 
 
-def check_output_name(feature, output: str | Path, inputs: int, as_dir: bool) -> None:
+def check_output_name(feature: Feature, output: str | Path, inputs: int, as_dir: bool) -> None:
     """Refuse an `-o` that cannot be honoured, before anything is spent: one file name
     for several inputs, or an extension the result cannot be turned into."""
     path = Path(output)

@@ -1,0 +1,53 @@
+"""The package type-checks: mypy, configured in pyproject.toml, finds nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+# The modules being restructured, whose errors mypy ignores until their rewrite lands.
+# Each comes off pyproject's list once it is clean; nothing may join it.
+RESTRUCTURED = {
+    "ycecli.api",
+    "ycecli.scheduler",
+    "ycecli.hooks.*",
+    "ycecli.features.*",
+    "ycecli.skin",
+    "ycecli.video",
+    "ycecli.sandbox.*",
+    "ycecli.run.*",
+    "ycecli.cli.docs",
+    "ycecli.cli.docs.*",
+    "ycecli.cli.completion_cmd",
+    "ycecli.cli.profile_cmd",
+    "ycecli.cli.features_cmd",
+    "ycecli.cli.units_cmd",
+}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is in the test extras")
+def test_mypy_finds_no_error():
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_only_restructured_modules_have_their_errors_ignored():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mypy"]
+    ignored = {
+        module
+        for override in config.get("overrides", [])
+        if override.get("ignore_errors")
+        for module in (
+            [override["module"]] if isinstance(override["module"], str) else override["module"]
+        )
+    }
+    assert ignored <= RESTRUCTURED, f"not to be ignored: {sorted(ignored - RESTRUCTURED)}"
+    assert not config.get("ignore_errors"), "mypy's errors are ignored everywhere"
