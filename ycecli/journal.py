@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -93,18 +94,40 @@ _ADDED_COLUMNS = {
 REQUEST_ID_FLOOR = 2**32
 REQUEST_ID_SPAN = 2**52
 
-# States a task moves through. "planned" is a claim: nothing spent yet, no request_id.
-# "submitting" has a request_id but maybe no task_id yet.
-PLANNED, SUBMITTING, RUNNING, SUCCEEDED, DONE, FAILED, TIMED_OUT, DROPPED, ABANDONED = (
-    "planned",
-    "submitting",
-    "running",
-    "succeeded",  # the engine finished; results not all on disk yet
-    "done",
-    "error",
-    "timeout",
-    "dropped",
-    "abandoned",  # a claim whose process ended before it spent anything
+class TaskState(str, Enum):
+    """States a task moves through. "planned" is a claim: nothing spent yet, no
+    request_id. "submitting" has a request_id but maybe no task_id yet. Members are
+    their strings (stored as such in SQLite, equal to them in comparisons)."""
+
+    PLANNED = "planned"
+    SUBMITTING = "submitting"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # the engine finished; results not all on disk yet
+    DONE = "done"
+    FAILED = "error"
+    TIMED_OUT = "timeout"
+    DROPPED = "dropped"
+    ABANDONED = "abandoned"  # a claim whose process ended before it spent anything
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+PLANNED, SUBMITTING, RUNNING, SUCCEEDED, DONE = (
+    TaskState.PLANNED,
+    TaskState.SUBMITTING,
+    TaskState.RUNNING,
+    TaskState.SUCCEEDED,
+    TaskState.DONE,
+)
+FAILED, TIMED_OUT, DROPPED, ABANDONED = (
+    TaskState.FAILED,
+    TaskState.TIMED_OUT,
+    TaskState.DROPPED,
+    TaskState.ABANDONED,
 )
 OPEN_STATES = (SUBMITTING, RUNNING, SUCCEEDED, TIMED_OUT)
 # States in which the claiming process is (or was) working on the task.
@@ -160,7 +183,7 @@ class TaskRecord:
     feature: str
     request_id: int | None
     task_id: str | None
-    state: str
+    state: str  # a TaskState
     inputs: list
     file_ids: dict
     params: dict
@@ -628,4 +651,7 @@ def _record(row: sqlite3.Row) -> TaskRecord:
     for key in _JSON_COLUMNS:
         empty: Any = {} if key in ("file_ids", "extra") else []
         data[key] = json.loads(data[key]) if data[key] else empty
+    # A state this version does not know (a newer yce wrote it) is kept as written.
+    known = data["state"] in TaskState._value2member_map_
+    data["state"] = TaskState(data["state"]) if known else data["state"]
     return TaskRecord(**data)
