@@ -56,8 +56,8 @@ else:
 
 log = logging.getLogger("ycecli.http")
 
-# DESIGN.md: requests' default 16 KiB send block reaches ~0.65x curl on loopback,
-# 1 MiB reaches ~1.1x; the same holds for download chunks.
+# Measured (benchmarks/bench.py): requests' default 16 KiB send block reaches ~0.65x
+# curl on loopback, 1 MiB reaches ~1.1x; the same holds for download chunks.
 BLOCK_SIZE = 1 << 20
 
 # The largest replies the documents describe (a status with four results and their
