@@ -26,22 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ycecli.hooks import analysis, clothes, hair, image, portrait, styles, video
-from ycecli.run.types import Event, EventKind, Job, TaskResult
+from ycecli.run.types import Event, EventKind, Job, SkipTask, TaskResult
+
+__all__ = ["HOOKS", "HookContext", "SkipTask", "names", "run"]
 
 HOOKS: dict[str, Callable[..., Any]] = {}
 for _module in (styles, image, hair, clothes, portrait, analysis, video):
     HOOKS.update(_module.HOOKS)
-
-
-class SkipTask(Exception):
-    """Raised by a before_submit hook when its job is complete without a task of its
-    own (face swap --detect-only): `extra` goes into the job's TaskResult, `files`
-    (paths the hook wrote) into its files."""
-
-    def __init__(self, extra: dict | None = None, files: list[str] | None = None) -> None:
-        super().__init__("task skipped")
-        self.extra = extra or {}
-        self.files = files or []
 
 
 @dataclass

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ycecli.errors import ApiError, InvalidInput
+from ycecli.features import IMAGE_CONTENT_TYPES, MediaRules
 from ycecli.files import atomic_file, refuse_existing
-from ycecli.validate import open_image
+from ycecli.validate import check_media, open_image
 
 # -- shared ------------------------------------------------------------------------------
 
@@ -364,8 +365,6 @@ def background_prepare(ctx, params: dict) -> dict:
             f"bg-change: --background {background!r} is neither a colour nor an image file",
             hint="Give a colour (#1e90ff, white, rgb(0,128,0)) or the path of a JPEG/PNG.",
         )
-    from ycecli.features import IMAGE_CONTENT_TYPES, MediaRules
-    from ycecli.validate import check_media
 
     rules = MediaRules(content_types=IMAGE_CONTENT_TYPES, max_bytes=10**12, max_long_side=None)
     check_media(path, rules, label="--background")

@@ -18,9 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ycecli.errors import ExitStatus, InvalidInput, YceError
-from ycecli.run.types import InputRef, Job, TaskResult
+from ycecli import pictures
+from ycecli.errors import InvalidInput
+from ycecli.features import get_feature
+from ycecli.run.types import InputRef, Job, SkipTask, TaskResult
 from ycecli.shell import shell_command
+from ycecli.validate import open_image
 
 DETECT_COMMAND = "face-swap-detect"
 _MAP_FORM = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
@@ -29,22 +32,6 @@ _MAP_HINT = (
     "(0 for the first), FACE the index of a face in the target (from `--detect-only`), "
     "e.g. --map 0:0 --map 1:1."
 )
-
-
-class FacesListed(YceError):
-    """`face-swap --detect-only` ended after the detection task, as asked: the faces
-    are in the message. Exit status 0: nothing went wrong.
-
-    Used only while the core has no `ycecli.hooks.SkipTask` (a way for a
-    before_submit hook to finish a job without its own task); with it, the faces are
-    reported as a successful result instead.
-    """
-
-    exit_status = ExitStatus.OK
-
-    def __init__(self, message: str, *, faces: list[dict], hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.faces = faces
 
 
 # -- style generators ----------------------------------------------------------------
@@ -189,8 +176,6 @@ def _describe(faces: list[dict]) -> str:
 
 def _detect(ctx, job, source_id: str) -> dict:
     """Run the detection task on the uploaded target; return {faces, task_id}."""
-    from ycecli.features import get_feature
-
     detect = get_feature(DETECT_COMMAND)
     ctx.note("detecting faces (face-swap/pre-process task)", label=job.label)
     detect_job = Job(
@@ -243,8 +228,6 @@ def face_swap_detect(ctx, job, file_ids: dict, params: dict) -> dict:
 
 
 def _stop_after_detection(ctx, job, detected: dict) -> None:
-    from ycecli import hooks
-
     faces = detected["faces"]
     extra = {
         "faces": faces,
@@ -259,15 +242,7 @@ def _stop_after_detection(ctx, job, detected: dict) -> None:
         files.append(str(job.target))
     elif job.target is not None:
         ctx.note(f"{job.label} has no local copy to draw the faces on", label=job.label)
-    skip = getattr(hooks, "SkipTask", None)
-    if skip is not None:
-        raise skip(extra, files)
-    raise FacesListed(
-        f"{job.label}: {len(faces)} face(s) found: {_describe(faces)} "
-        "(--detect-only: no swap was run)",
-        faces=faces,
-        hint=_MAP_HINT if faces else None,
-    )
+    raise SkipTask(extra, files)
 
 
 def draw_faces(target_path, faces: list[dict], refs: list, dest) -> None:
@@ -275,8 +250,6 @@ def draw_faces(target_path, faces: list[dict], refs: list, dest) -> None:
     below it each --ref with its number (REF), so a mapping is chosen by looking."""
     from PIL import Image, ImageDraw
 
-    from ycecli import pictures
-    from ycecli.validate import open_image
 
     with open_image(target_path, label="the target photo", error=InvalidInput) as photo:
         marked = pictures.numbered_boxes(photo, [face["box"] for face in faces])

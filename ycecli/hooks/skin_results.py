@@ -20,9 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ycecli import pictures
 from ycecli.errors import ApiError, InvalidInput, OutputExists
 from ycecli.features.analysis import RESULT_FOLDER, SCORE_FILE
 from ycecli.files import atomic_file, umask
+from ycecli.validate import open_image
 
 # A real result holds at most 24 masks and a JSON file of a few kB, so these limits are
 # far above anything legitimate and far below what would fill a disk.
@@ -374,7 +376,6 @@ def _find_mask(masks_dir: Path, name: str | None) -> Path | None:
 
 
 def _open_image(path: Path, error, what: str):
-    from ycecli.validate import open_image
 
     return open_image(path, label=f"the {what}", error=error)
 
@@ -415,8 +416,6 @@ def score_colour(score: float) -> tuple[int, int, int]:
 def _contact_sheet(photo, photo_name: str, tiles: list[tuple[object, ScoreRow]]):
     """The photo first, then each overlay captioned with its concern and score, under
     a title and a legend of every score (coloured by how healthy it is)."""
-    from ycecli import pictures
-
     cells = [pictures.Tile(photo, ["original", photo_name])]
     cells += [pictures.Tile(img, [_label(row), f"score {row.ui_score}"]) for img, row in tiles]
     legend = [(score_colour(row.ui_score), f"{_label(row)} {row.ui_score}") for _, row in tiles]

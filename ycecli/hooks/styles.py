@@ -13,7 +13,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ycecli.config import write_private_file
 from ycecli.errors import InvalidInput
+from ycecli.styles import iter_pages, list_groups, list_styles
 
 
 def _cache_path(ctx):
@@ -35,8 +37,6 @@ def load_style_groups(ctx) -> dict[int, int]:
         return {int(k): int(v) for k, v in json.loads(path.read_text()).items()}
     except (OSError, ValueError, AttributeError):
         pass
-    from ycecli.config import write_private_file
-    from ycecli.styles import iter_pages, list_groups, list_styles
 
     client, slug = ctx.session.client, ctx.feature.slug
     ctx.note("looking up style groups (free list calls; cached afterwards)")

@@ -18,6 +18,8 @@ from typing import Any
 
 from ycecli.errors import InvalidInput
 from ycecli.features.spec import DURATION_SLACK
+from ycecli.features.video import CLIP_LIMITS
+from ycecli.validate import check_video
 
 
 def video_style_required(ctx, params: dict) -> dict:
@@ -61,8 +63,6 @@ def dst_seconds(seconds: float) -> int:
 
 
 def video_duration(ctx, job, params: dict) -> dict:
-    from ycecli.features.video import CLIP_LIMITS
-    from ycecli.validate import check_video
 
     max_seconds, max_long_side = CLIP_LIMITS[ctx.feature.slug]
     ref = job.refs["source"][0]

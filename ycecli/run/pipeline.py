@@ -41,6 +41,7 @@ from ycecli.run.types import (
     EventKind,
     InputRef,
     Job,
+    SkipTask,
     Status,
     Submission,
     TaskResult,
@@ -254,7 +255,7 @@ class TaskPipeline:
         file_ids = dict(file_ids or {})
         try:
             params = hooks.run(self.feature, "before_submit", self.ctx, job, file_ids, job.params)
-        except hooks.SkipTask as skip:
+        except SkipTask as skip:
             result.status = Status.SUCCESS
             result.extra.update(skip.extra)
             result.files.extend(skip.files)

@@ -218,3 +218,14 @@ class RunOptions:
     def emit(self, event: Event) -> None:
         if self.on_event is not None:
             self.on_event(event)
+
+
+class SkipTask(Exception):
+    """Raised by a before_submit hook when its job is complete without a task of its
+    own (face swap --detect-only): `extra` goes into the job's TaskResult, `files`
+    (paths the hook wrote) into its files."""
+
+    def __init__(self, extra: dict | None = None, files: list[str] | None = None) -> None:
+        super().__init__("task skipped")
+        self.extra = extra or {}
+        self.files = files or []
