@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -37,14 +38,14 @@ ShellArg = Annotated[
 ]
 
 
-def install_path(shell: str, env: dict[str, str] | None = None) -> Path:
+def install_path(shell: str, env: Mapping[str, str] | None = None) -> Path:
     """Where each shell looks for a user's completions without any setup (bash with
     bash-completion >= 2.2, fish), or with one fpath line (zsh)."""
-    env = os.environ if env is None else env
-    home = Path(env.get("HOME") or Path.home())
+    environ: Mapping[str, str] = os.environ if env is None else env
+    home = Path(environ.get("HOME") or Path.home())
 
     def xdg(var: str, fallback: str) -> Path:
-        value = env.get(var)
+        value = environ.get(var)
         return Path(value) if value and os.path.isabs(value) else home / fallback
 
     if shell == "bash":
@@ -187,9 +188,9 @@ def _words(kind: str, feature: str | None) -> list[str]:
         names: dict[str, str] = {}
         for path in sorted((paths.cache_dir / "styles").glob(f"*-{slug}.names.json")):
             names.update(json.loads(path.read_text(encoding="utf-8")))
-        ids = _words("styles", feature)
+        cached = _words("styles", feature)
         return [
             f"{i}:{names[i].replace(':', chr(92) + ':')}" if names.get(i) else i
-            for i in sorted(set(ids) | set(names), key=int)
+            for i in sorted(set(cached) | set(names), key=int)
         ]
     return []

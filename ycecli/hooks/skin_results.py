@@ -19,12 +19,17 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ycecli import pictures
 from ycecli.errors import ApiError, InvalidInput, OutputExists
 from ycecli.features.analysis import RESULT_FOLDER, SCORE_FILE
 from ycecli.files import atomic_file, umask
 from ycecli.validate import open_image
+
+if TYPE_CHECKING:
+    # Aliased: the functions below import the PIL.Image module as `Image`.
+    from PIL.Image import Image as PILImage
 
 # A real result holds at most 24 masks and a JSON file of a few kB, so these limits are
 # far above anything legitimate and far below what would fill a disk.
@@ -413,7 +418,7 @@ def score_colour(score: float) -> tuple[int, int, int]:
     return (round(220 - 340 * (t - 0.5)), 210, 60)
 
 
-def _contact_sheet(photo, photo_name: str, tiles: list[tuple[object, ScoreRow]]):
+def _contact_sheet(photo, photo_name: str, tiles: list[tuple[PILImage, ScoreRow]]):
     """The photo first, then each overlay captioned with its concern and score, under
     a title and a legend of every score (coloured by how healthy it is)."""
     cells = [pictures.Tile(photo, ["original", photo_name])]
@@ -446,7 +451,7 @@ def make_overlays(
     upright = ImageOps.exif_transpose(photo)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    tiles: list[tuple[object, ScoreRow]] = []
+    tiles: list[tuple[PILImage, ScoreRow]] = []
     for row in rows:
         mask_path = _find_mask(masks_dir, row.mask)
         dest = out_dir / overlay_file_name(row)

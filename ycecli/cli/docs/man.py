@@ -13,7 +13,7 @@ from ycecli.cli.docs.tree import Command, Param, clean, dedent, short_help
 from ycecli.cli.helptext import TOOLS_PANEL
 from ycecli.config import ENV_OVERRIDES, ENV_PROFILE, Paths
 from ycecli.errors import EXIT_STATUS_MEANING
-from ycecli.features import GROUPS
+from ycecli.features import GROUPS, InputSpec
 
 
 def roff(text: str, fill: bool = True) -> str:
@@ -86,7 +86,7 @@ def _metavar(opt: Param) -> str:
 def _option_help(opt: Param) -> str:
     text = opt.help_text if opt.help_text is not None else clean(opt.help)
     spec = opt.spec
-    if spec is not None and hasattr(spec, "rules"):
+    if isinstance(spec, InputSpec):
         text = f"{spec.help} Limits: {_limits(spec)}."
     aliases = getattr(spec, "aliases", None)
     if aliases:
@@ -98,7 +98,7 @@ def _option_help(opt: Param) -> str:
     return text
 
 
-def _limits(spec) -> str:
+def _limits(spec: InputSpec) -> str:
     facts = spec.rules.describe()
     if spec.rules.note:
         facts += f" ({spec.rules.note})"
@@ -244,6 +244,7 @@ TOOL_FILES = {
 
 def _feature_page(node: Command) -> str:
     feature = node.feature
+    assert feature is not None, "pages() makes a feature page only for a feature's command"
     name = f"yce-{feature.command}"
     lines = [
         *_th(name),
@@ -294,7 +295,7 @@ def _feature_page(node: Command) -> str:
         "Running": [],
     }
     for opt in node.options:
-        if opt.spec is not None and hasattr(opt.spec, "rules"):
+        if isinstance(opt.spec, InputSpec):
             groups["Input files"].append(opt)
         elif opt.spec is not None:
             groups["Parameters"].append(opt)

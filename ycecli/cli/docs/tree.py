@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 import typer.main
 from typer import _click as click
+from typer.core import TyperGroup, TyperOption
 
 from ycecli import __version__
 from ycecli.cli.helptext import parse_examples
 from ycecli.features import FEATURES, Feature, InputSpec
+from ycecli.features import Param as FeatureParam
 from ycecli.features.analysis import HD_CONCERNS, SD_CONCERNS
 
 # What the generated completion scripts say about themselves. `yce completion
@@ -49,7 +51,7 @@ class Param:
     variadic: bool  # an argument taking any number of values
     required: bool
     values: Values  # what its value completes to
-    spec: object | None  # the registry's InputSpec or Param behind it, if any
+    spec: InputSpec | FeatureParam | None  # the registry's entry behind it, if any
 
     @property
     def all_names(self) -> tuple[str, ...]:
@@ -124,7 +126,7 @@ def _command(cmd: click.Command, ctx: click.Context, path: tuple[str, ...]) -> C
             node.options.append(_param(param, ctx, key, feature))
         elif param.param_type_name == "argument":
             node.arguments.append(_param(param, ctx, key, feature))
-    if hasattr(cmd, "list_commands"):
+    if isinstance(cmd, TyperGroup):
         for name in cmd.list_commands(ctx):
             sub = cmd.get_command(ctx, name)
             if sub is None or sub.hidden:
@@ -148,7 +150,7 @@ def _param(param: click.Parameter, ctx: click.Context, key: str, feature: Featur
         metavar=param.metavar,
         choices=tuple(str(getattr(c, "value", c)) for c in choices),
         type_name=type(param.type).__name__,
-        takes_value=not (option and (param.is_flag or param.count)),
+        takes_value=not _is_flag(param),
         multiple=param.multiple,
         variadic=param.nargs == -1,
         required=param.required,
@@ -157,13 +159,18 @@ def _param(param: click.Parameter, ctx: click.Context, key: str, feature: Featur
     )
 
 
+def _is_flag(param: click.Parameter) -> bool:
+    """An option that takes no value: a flag or a counter."""
+    return isinstance(param, TyperOption) and (param.is_flag or param.count)
+
+
 def _names(opt: click.Parameter) -> list[str]:
     """An option's names in a stable order. Click builds the help option's names from
     a set, so their order changes with the hash seed: short before long, for it."""
     return sorted(opt.opts, key=len) if opt.name == "help" else list(opt.opts)
 
 
-def _spec_for(feature: Feature | None, param: click.Parameter):
+def _spec_for(feature: Feature | None, param: click.Parameter) -> InputSpec | FeatureParam | None:
     """The registry InputSpec or Param behind a feature command's argument or option."""
     if feature is None:
         return None
@@ -191,9 +198,11 @@ def _tool_argument_values(key: str, arg: str) -> Values:
     return None
 
 
-def _values(param: click.Parameter, key: str, feature: Feature | None, spec) -> Values:
+def _values(
+    param: click.Parameter, key: str, feature: Feature | None, spec: InputSpec | FeatureParam | None
+) -> Values:
     """What the value of an option or argument completes to."""
-    if param.param_type_name == "option" and (param.is_flag or param.count):
+    if _is_flag(param):
         return None
     names = getattr(param, "opts", [])
     if not key and "--profile" in names:
@@ -211,6 +220,7 @@ def _values(param: click.Parameter, key: str, feature: Feature | None, spec) -> 
     if choices:
         return ("words", tuple(str(getattr(c, "value", c)) for c in choices))
     if spec is not None:
+        assert feature is not None, "a spec is only found on a feature's command"
         if spec.name == "style_ids":
             return ("styles", feature.command)
         if spec.kind in ("str_list", "int_list"):
@@ -222,7 +232,7 @@ def _values(param: click.Parameter, key: str, feature: Feature | None, spec) -> 
             return ("files",)
         return None
     if param.param_type_name == "argument":
-        return _tool_argument_values(key, param.name)
+        return _tool_argument_values(key, param.name or "")
     return None
 
 
