@@ -1039,7 +1039,7 @@ complete -c yce -n '__yce_at "styles show"' -s o -l output -r -F -d 'Where to wr
 complete -c yce -n '__yce_at "styles show"' -l overwrite -d 'Replace the picture if it exists'
 complete -c yce -n '__yce_at "styles show"' -s h -l help -d 'Show this message and exit'
 complete -c yce -n '__yce_at "units"' -s h -l help -d 'Show this message and exit'
-complete -c yce -n '__yce_arg "units" 1' -a 'history' -d 'List unit charges and top-ups, newest first.'
+complete -c yce -n '__yce_arg "units" 1' -a 'history' -d 'List unit charges and top-ups, newest first'
 complete -c yce -n '__yce_at "units history"' -l page-size -x -d 'Entries per page'
 complete -c yce -n '__yce_at "units history"' -l starting-token -x -d 'next_token from a previous page'
 complete -c yce -n '__yce_at "units history"' -l all -d 'Follow next_token to the end'

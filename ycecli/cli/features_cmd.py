@@ -238,6 +238,10 @@ def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_
         return None
     started = time.monotonic()
     yce = state.yce()
+    from ycecli import prices
+
+    # Each --json line carries its task's units at the price known now (the cache).
+    state.reporter.task_units = prices.estimate(feature, yce.profile, yce.paths).units_of
     state.reporter.expect(texts, budget=yce.client.budget.remaining)
     # Waits outside the scheduler's own (a 429's back-off, a budget spent by other
     # processes) would otherwise pass in silence.
@@ -284,7 +288,7 @@ def _run_feature(feature: Feature, state, kwargs: dict, *, shown_as=None, quiet_
     state.reporter.stop()
     failed = [r for r in results if r.status in FAILED_STATUSES]
     if len(texts) > 1:
-        _summary(state, results, len(texts), yce, time.monotonic() - started)
+        _summary(state, feature, results, len(texts), yce, time.monotonic() - started)
     if failed:
         if len(texts) <= 1:
             for r in failed:
@@ -383,6 +387,14 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
         # about one poll per 8 s of task time (the seeds give no task durations).
         "estimated_requests": len(texts) * (uploads + 2),
     }
+    # Units at the price learned from the account's unit history (ycecli/prices.py),
+    # read from the cache: a dry run sends nothing, so it works offline.
+    estimate = _plan_estimate(state, feature)
+    plan.update(
+        units=estimate.total(len(texts)),
+        units_per_task=estimate.per_task,
+        units_source=estimate.why,
+    )
     if state.json:
         for text in texts:
             target = targets.get(text)
@@ -401,6 +413,23 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
         f"dry run: {plan['tasks']} task(s) of {feature.command} with {params or 'defaults'}; "
         f"at least {plan['estimated_requests']} API requests plus polls; nothing was sent"
     )
+    state.reporter.note(f"dry run: {estimate.describe(len(texts))}")
+
+
+def _plan_estimate(state, feature):
+    """The price for a dry run: the profile's cached one, never a request."""
+    from ycecli import prices
+    from ycecli.config import load_profile
+    from ycecli.errors import YceError
+
+    if state.sandbox:
+        why = "--sandbox runs on a throwaway account with no history"
+        return prices.estimate(feature, None, state.paths(), why_none=why)
+    try:
+        profile = load_profile(state.profile, paths=state.paths())
+    except YceError:
+        profile = None  # a dry run needs no profile; the price is then unknown
+    return prices.estimate(feature, profile, state.paths())
 
 
 # A result's status: "success", "skipped" (done earlier: its results are reported),
@@ -408,7 +437,9 @@ def _print_plan(state, feature, texts, params, extra, output, overwrite, layout)
 FAILED_STATUSES = ("error", "dropped", "timeout")
 
 
-def _summary(state, results, total: int, yce, elapsed: float) -> None:
+def _summary(state, feature, results, total: int, yce, elapsed: float) -> None:
+    from ycecli import prices
+
     done = sum(1 for r in results if r.status == "success")
     skipped = sum(1 for r in results if r.status == "skipped")
     not_run = sum(1 for r in results if r.status == "not_run") + total - len(results)
@@ -416,12 +447,16 @@ def _summary(state, results, total: int, yce, elapsed: float) -> None:
     # Tasks this run started or finished that were, or may have been, charged (a task
     # the API dropped, or still running when yce gave up, may be: 003:354).
     charged = sum(1 for r in results if r.charged)
+    # At most one history request, at most once a day, to learn the price (prices.py).
+    prices.refresh_after_run(yce, feature, charged)
+    cost = prices.estimate(feature, yce.profile, yce.paths).cost(charged)
     client = yce._client
     requests = client.requests_sent if client is not None else 0
     line = (
         f"summary: {done} done, {len(failed)} failed, {skipped} skipped (done earlier)"
         + (f", {not_run} not run" if not_run else "")
-        + f"; {charged} task(s) charged at most; {requests} HTTP requests; {elapsed:.1f} s"
+        + f"; {charged} task(s) charged at most, {cost}; {requests} HTTP requests; "
+        f"{elapsed:.1f} s"
     )
     state.reporter.note(line)
 

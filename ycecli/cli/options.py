@@ -87,7 +87,12 @@ ShardOpt = Annotated[
     ),
 ]
 DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Check inputs and print the plan; spend nothing.")
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Check inputs and print the plan; spend nothing (units are priced from what "
+        "`yce units history` learned, else unknown).",
+    ),
 ]
 MaxTasksOpt = Annotated[
     int | None,

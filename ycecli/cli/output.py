@@ -76,6 +76,9 @@ class Reporter:
         self._view: LiveView | None = None
         self._phase: dict[str, str | None] = {}
         self._batch_size = 0
+        # Set by a feature run: a task's units at the learned price (0 when not
+        # charged, None when the price is unknown), the `units` of its `--json` line.
+        self.task_units = None
 
     # -- plain lines --------------------------------------------------------------
 
@@ -201,7 +204,10 @@ class Reporter:
             detail = " ".join(p for p in (result.error, result.error_message) if p)
             self.note(f"{result.input}: failed: {detail}")
         if self.json_mode:
-            self.data(result.to_dict())
+            line = result.to_dict()
+            if self.task_units is not None:
+                line["units"] = self.task_units(result)
+            self.data(line)
             return
         if result.status == "skipped":
             for path in result.files:

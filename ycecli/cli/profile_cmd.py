@@ -13,7 +13,7 @@ import typer
 
 from ycecli.cli.guard import guarded
 from ycecli.cli.helptext import examples
-from ycecli.errors import ConfigError, InvalidInput
+from ycecli.errors import ConfigError, ExitStatus, InvalidInput
 from ycecli.jsonlines import shaped
 
 app = typer.Typer(help="Add, list, show, select and remove profiles.", no_args_is_help=True)
@@ -82,41 +82,37 @@ def add(
         bool, typer.Option("--default", help="Make it the default profile.")
     ] = False,
 ) -> None:
-    """Create or update a profile. Prompts for what is missing when run in a terminal."""
+    """Create or update a profile. In a terminal, prompts for what is missing, checks
+    each answer as it is given, and proves v1 credentials before saving."""
     from ycecli.auth import load_public_key
     from ycecli.config import normalise_base
+    from ycecli.credentials import client_id_problem
 
     state = ctx.obj
     cfg = _config(ctx)
     values = dict(cfg.profiles.get(name, {}))
     interactive = sys.stdin.isatty() and not (client_secret_stdin or api_key_stdin)
-    if client_id:
-        values["client_id"] = client_id
-    if client_secret_stdin:
-        values["client_secret"] = _read_stdin_line("client secret")
-    if api_key_stdin:
-        values["api_key"] = _read_stdin_line("API key")
-    if interactive and not values.get("client_id") and not values.get("api_key"):
-        values["client_id"] = (
-            typer.prompt("v1 client_id (blank to skip)", default="", show_default=False) or None
-        )
-        if values["client_id"]:
-            values["client_secret"] = typer.prompt("v1 client_secret", hide_input=True)
-        key = typer.prompt(
-            "v2 API key for ring/earring try-on (blank to skip)",
-            default="",
-            hide_input=True,
-            show_default=False,
-        )
-        if key:
-            values["api_key"] = key
-    elif interactive and values.get("client_id") and not values.get("client_secret"):
-        values["client_secret"] = typer.prompt("v1 client_secret", hide_input=True)
-    values = {k: v for k, v in values.items() if v}
+    # Everything given on the command line is checked before the first prompt.
     if api_base:
         values["api_base"] = normalise_base(api_base, "--api-base")
     if api_base_v2:
         values["api_base_v2"] = normalise_base(api_base_v2, "--api-base-v2")
+    if client_id:
+        problem = client_id_problem(client_id)
+        if problem:
+            raise ConfigError(f"--client-id: {problem}")
+        values["client_id"] = client_id.strip()
+    if client_secret_stdin:
+        values["client_secret"] = _read_stdin_line("client secret")
+    if api_key_stdin:
+        values["api_key"] = _read_stdin_line("API key")
+    asked = False
+    if interactive:
+        try:
+            asked = _prompt_for_missing(state, values)
+        except _Cancelled:
+            _cancel()
+    values = {k: v for k, v in values.items() if v}
     if bool(values.get("client_id")) != bool(values.get("client_secret")):
         raise ConfigError(
             f"profile {name!r}: v1 needs both client_id and client_secret",
@@ -129,6 +125,11 @@ def add(
             f"profile {name!r} would hold no credentials",
             hint="Give --client-id with --client-secret-stdin (v1), or --api-key-stdin (v2).",
         )
+    if asked:
+        try:
+            _prove(state, name, values)
+        except _Cancelled:
+            _cancel()
     cfg.profiles[name] = values
     if make_default or not cfg.default_profile:
         cfg.default_profile = name
@@ -136,6 +137,121 @@ def add(
     state.reporter.note(
         f"saved profile {name!r} in {cfg.path}"
         + (" (default)" if cfg.default_profile == name else "")
+    )
+
+
+class _Cancelled(Exception):
+    """Ctrl-C or end of input at a prompt."""
+
+
+def _cancel() -> None:
+    print("\ncancelled: nothing was saved", file=sys.stderr, flush=True)
+    raise typer.Exit(int(ExitStatus.INTERRUPTED))
+
+
+def _ask(question: str, problem, *, hide: bool = False, optional: bool = False) -> str | None:
+    """Ask until the answer passes `problem` (which returns a reason, or None); a
+    blank answer to an `optional` question is None. Prompts go to stderr, like every
+    message: stdout holds results only."""
+    while True:
+        try:
+            answer = typer.prompt(
+                question,
+                default="" if optional else None,
+                show_default=False,
+                hide_input=hide,
+                err=True,
+            )
+        except typer.Abort:
+            raise _Cancelled() from None
+        answer = answer.strip()
+        if not answer and optional:
+            return None
+        reason = problem(answer)
+        if reason is None:
+            return answer
+        print(f"  {reason}; try again (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+
+def _prompt_for_missing(state, values: dict) -> bool:
+    """Ask for the credentials `values` lacks, checking each answer as it comes, so
+    none is lost to a later one's mistake. True if anything was asked."""
+    from ycecli.credentials import api_key_problem, client_id_problem, client_secret_problem
+
+    secret_question = "v1 client_secret (the 'Secret key', input hidden)"
+    if values.get("client_id") or values.get("api_key"):
+        if values.get("client_id") and not values.get("client_secret"):
+            values["client_secret"] = _ask(secret_question, client_secret_problem, hide=True)
+            return True
+        return False
+    while True:
+        values["client_id"] = _ask(
+            "v1 client_id (the 'API Key'; blank to skip)", client_id_problem, optional=True
+        )
+        if values["client_id"]:
+            values["client_secret"] = _ask(secret_question, client_secret_problem, hide=True)
+        values["api_key"] = _ask(
+            "v2 API key for ring/earring try-on (input hidden; blank to skip)",
+            api_key_problem,
+            hide=True,
+            optional=True,
+        )
+        if values["client_id"] or values["api_key"]:
+            return True
+        print(
+            "  a profile needs v1 credentials (client_id and client_secret), a v2 API "
+            "key, or both; Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _prove(state, name: str, values: dict) -> None:
+    """Ask the server whether the new credentials work, before they are saved: v1
+    gets an access token (and reads the balance, which is free). On refusal, the
+    user chooses whether to save them anyway.
+
+    The v2 documents (000-002) give no call that proves an API key without starting a
+    task: their file endpoint's request and replies are not documented, and a task
+    may be charged. So a v2 key is saved unchecked, and yce says so."""
+    import os
+
+    from ycecli.api import Yce
+    from ycecli.config import DEFAULT_API_BASE, Profile, normalise_base
+    from ycecli.errors import YceError
+
+    if values.get("api_key"):
+        state.reporter.note(
+            "v2 API key not checked: the v2 API has no documented call that proves a key "
+            "without starting a task (it is checked by the first try-on)"
+        )
+    if not values.get("client_id"):
+        return
+    base = values.get("api_base") or os.environ.get("YCE_API_BASE") or DEFAULT_API_BASE
+    profile = Profile(
+        name=name,
+        client_id=values["client_id"],
+        client_secret=values["client_secret"],
+        api_base=normalise_base(base, "api_base"),
+        max_retries=1,  # a person is waiting: one retry, not the batch's five
+    )
+    state.reporter.note(f"checking the v1 credentials with {profile.api_base} ...")
+    try:
+        with Yce(profile, paths=state.paths()) as yce:
+            info = yce.auth_check()
+    except YceError as exc:
+        state.reporter.error(f"the credentials were not proven: {exc.message}", exc.hint)
+        try:
+            keep = typer.confirm("Save the profile anyway?", default=False, err=True)
+        except typer.Abort:
+            raise _Cancelled() from None
+        if not keep:
+            print("not saved", file=sys.stderr, flush=True)
+            raise typer.Exit(int(exc.exit_status)) from None
+        state.reporter.note("saving it unproven")
+        return
+    state.reporter.note(
+        f"v1 credentials work: the server gave an access token; balance {info['units']} units"
     )
 
 

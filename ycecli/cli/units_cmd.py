@@ -66,7 +66,8 @@ def history(
     ] = None,
     all_pages: Annotated[bool, typer.Option("--all", help="Follow next_token to the end.")] = False,
 ) -> None:
-    """List unit charges and top-ups, newest first."""
+    """List unit charges and top-ups, newest first; each feature's latest charge is
+    kept as its price for --dry-run and run summaries."""
     state = ctx.obj
     yce = state.yce()
     token = starting_token
@@ -81,6 +82,7 @@ def history(
         token = page["next_token"]
         if not all_pages or token in (None, ""):
             break
+    _learn_prices(state, yce, rows)
     if state.json:
         if not all_pages and token not in (None, ""):
             state.reporter.data(shaped("next_page", {"next_token": token}))
@@ -96,3 +98,14 @@ def history(
     if token not in (None, "") and not all_pages:
         more = shell_command("yce", "units", "history", "--starting-token", token)
         state.reporter.note(f"more: {more}")
+
+
+def _learn_prices(state, yce, rows: list[dict]) -> None:
+    """The charges just fetched set the prices `--dry-run` and run summaries show
+    (ycecli/prices.py); this sends nothing more."""
+    from ycecli import prices
+
+    learned = prices.learn_from_history(yce, rows)
+    if learned:
+        listed = ", ".join(f"{name} {units}" for name, units in sorted(learned.items()))
+        state.reporter.note(f"units per task, learned from these charges: {listed}")

@@ -47,6 +47,15 @@ UPLOAD_TYPES_IMAGE = ("image/jpg", "image/jpeg", "image/png")
 UPLOAD_TYPES_VIDEO = ("video/mp4",)
 # The sandbox's own answer for an empty balance; the seeds document none.
 OUT_OF_UNITS_CODE = "InsufficientCredit"
+# A charge's `action` in the unit history, by slug, where 003's enum (003:665) names
+# the feature; the others are "api_" and the slug.
+ACTIONS = {
+    "enhance": "api_photo_enhance",
+    "sod": "api_background_removal",
+    "obj-removal": "api_object_removal",
+    "sod/blur-background": "blur_background",
+    "sod/change-background": "change_background",
+}
 
 
 class Clock:
@@ -89,6 +98,9 @@ class SandboxConfig:
     rate_limit_token_window: float = 60.0
     send_retry_after: bool = False  # the seeds document no Retry-After
     initial_units: int = 1000
+    # Units per successful task by feature command, where a test wants a price other
+    # than the feature's `sandbox_units` (the seeds give no prices: 003:343).
+    unit_prices: dict[str, int] = field(default_factory=dict)
     # v2 try-on: 000/001 call the poll reply's field `task_status`, 002 calls it
     # `status`; the sandbox can answer with either or both.
     v2_status_field: str = "task_status"  # "task_status" | "status" | "both"
@@ -525,23 +537,30 @@ class Sandbox:
         next_token = more[0]["id"] if more else None
         return 200, {"status": 200, "result": {"next_token": next_token, "history": page}}
 
+    def price(self, feature: Feature) -> int:
+        return self.config.unit_prices.get(feature.command, feature.sandbox_units)
+
     def _charge(self, task: Task) -> None:
         """Call with the lock held."""
         if task.charged:
             return
-        cost = task.feature.sandbox_units
+        cost = self.price(task.feature)
         task.charged = True
         self.units -= cost
-        action = {"enhance": "api_photo_enhance"}.get(
+        action = ACTIONS.get(
             task.feature.slug, "api_" + task.feature.slug.replace("-", "_").replace("/", "_")
         )
+        info: dict[str, Any] = {"credits": [{"id": 13105541279084536, "amount": -cost}]}
+        actions = (task.body.get("payload") or {}).get("actions") or [{}]
+        if task.feature.slug == "skin-analysis" and actions[0].get("dst_actions"):
+            info["dst_actions"] = list(actions[0]["dst_actions"])  # 003:665
         self.history.append(
             {
                 "id": 38173479337460984 + len(self.history) * 7919,
                 "timestamp": int(self.clock.now() * 1000),
                 "action": action,
                 "target_id": task.task_id,
-                "info": {"credits": [{"id": 13105541279084536, "amount": -cost}]},
+                "info": info,
             }
         )
 
@@ -718,7 +737,7 @@ class Sandbox:
                 # "Requests with the same request_id will be ignored" (003:1.6): no new
                 # task and no new charge; the caller learns the task it already has.
                 return 200, {"status": 200, "result": {"task_id": existing}}
-            if self.units < feature.sandbox_units:
+            if self.units < self.price(feature):
                 raise SandboxError(400, "Insufficient units for this task", OUT_OF_UNITS_CODE)
             now = self.clock.now()
             task = Task(
@@ -845,7 +864,7 @@ class Sandbox:
                     fetch_error = ("INPUT_ERROR", f"cannot download {url}: {exc}")
         with self.lock:
             self.sweep()
-            if self.units < feature.sandbox_units:
+            if self.units < self.price(feature):
                 raise SandboxError(400, "Insufficient units for this task", OUT_OF_UNITS_CODE)
             now = self.clock.now()
             task = Task(
