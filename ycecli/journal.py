@@ -94,6 +94,7 @@ _ADDED_COLUMNS = {
 REQUEST_ID_FLOOR = 2**32
 REQUEST_ID_SPAN = 2**52
 
+
 class TaskState(str, Enum):
     """States a task moves through. "planned" is a claim: nothing spent yet, no
     request_id. "submitting" has a request_id but maybe no task_id yet. Members are

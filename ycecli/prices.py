@@ -278,7 +278,7 @@ def estimate(feature: Feature, profile: Profile | None, paths: Paths, *, why_non
     name = feature.command
     if feature.generation != "v1":
         return Estimate(name, None, "the v2 API documents no unit history to learn it from")
-    if account_key(profile) is None:
+    if profile is None or account_key(profile) is None:
         return Estimate(name, None, why_none or "no v1 account to look up")
     price = PriceStore(paths).load(profile).prices.get(name)
     if price is None:

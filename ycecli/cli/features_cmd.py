@@ -450,8 +450,7 @@ def _summary(state, feature, results, total: int, yce, elapsed: float) -> None:
     # At most one history request, at most once a day, to learn the price (prices.py).
     prices.refresh_after_run(yce, feature, charged)
     cost = prices.estimate(feature, yce.profile, yce.paths).cost(charged)
-    client = yce._client
-    requests = client.requests_sent if client is not None else 0
+    requests = yce.requests_sent
     line = (
         f"summary: {done} done, {len(failed)} failed, {skipped} skipped (done earlier)"
         + (f", {not_run} not run" if not_run else "")

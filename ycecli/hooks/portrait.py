@@ -250,7 +250,6 @@ def draw_faces(target_path, faces: list[dict], refs: list, dest) -> None:
     below it each --ref with its number (REF), so a mapping is chosen by looking."""
     from PIL import Image, ImageDraw
 
-
     with open_image(target_path, label="the target photo", error=InvalidInput) as photo:
         marked = pictures.numbered_boxes(photo, [face["box"] for face in faces])
     tiles = []

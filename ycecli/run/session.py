@@ -43,8 +43,9 @@ class Session:
         return self._client
 
     @property
-    def client_opened(self) -> bool:
-        return self._client is not None
+    def requests_sent(self) -> int:
+        """HTTP requests this session sent (none if it never opened its client)."""
+        return self._client.requests_sent if self._client is not None else 0
 
     @property
     def journal(self) -> jr.Journal:
