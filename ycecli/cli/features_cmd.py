@@ -6,7 +6,7 @@ import functools
 import inspect
 import time
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -38,7 +38,10 @@ def _choice_enum(param: Param) -> type[Enum]:
     """Choices as an Enum so Typer lists them, refuses others as a usage error, and
     completes them; words (`ring`) and numbers (`3`) are both accepted."""
     values = [*param.aliases, *(str(c) for c in param.choices)]
-    return Enum(f"{param.name}_choices", {f"c{i}": v for i, v in enumerate(values)})
+    # mypy reads the functional API's result as a member, not a class.
+    return cast(
+        "type[Enum]", Enum(f"{param.name}_choices", {f"c{i}": v for i, v in enumerate(values)})
+    )
 
 
 def _param_option(feature: Feature, param: Param) -> tuple[str, Any, Any]:

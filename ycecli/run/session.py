@@ -7,7 +7,7 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ycecli import journal as jr
 from ycecli.client import Client
@@ -15,6 +15,9 @@ from ycecli.config import Paths, Profile, load_profile
 
 if TYPE_CHECKING:
     from ycecli.features import Feature
+
+
+_S = TypeVar("_S", bound="Session")
 
 
 class Session:
@@ -80,7 +83,7 @@ class Session:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def __enter__(self) -> Session:
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(self, *exc: object) -> None:
