@@ -130,6 +130,7 @@ FAILED, TIMED_OUT, DROPPED, ABANDONED = (
     TaskState.DROPPED,
     TaskState.ABANDONED,
 )
+_STATE_VALUES = frozenset(state.value for state in TaskState)
 OPEN_STATES = (SUBMITTING, RUNNING, SUCCEEDED, TIMED_OUT)
 # States in which the claiming process is (or was) working on the task.
 _CLAIMED_STATES = (PLANNED, SUBMITTING, RUNNING, SUCCEEDED)
@@ -653,6 +654,6 @@ def _record(row: sqlite3.Row) -> TaskRecord:
         empty: Any = {} if key in ("file_ids", "extra") else []
         data[key] = json.loads(data[key]) if data[key] else empty
     # A state this version does not know (a newer yce wrote it) is kept as written.
-    known = data["state"] in TaskState._value2member_map_
+    known = data["state"] in _STATE_VALUES
     data["state"] = TaskState(data["state"]) if known else data["state"]
     return TaskRecord(**data)

@@ -50,7 +50,7 @@ def _param_option(feature: Feature, param: Param) -> tuple[str, Any, Any]:
     rng = param.describe_range()
     if rng and not param.choices:
         help_text += f" Range: {rng}."
-    if param.required and param.default is None and not feature._filled_later(param):
+    if param.required and param.default is None and not feature.filled_later(param):
         help_text += " Required."
     kwargs: dict[str, Any] = {"help": help_text}
     if param.metavar:

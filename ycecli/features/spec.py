@@ -557,7 +557,7 @@ class Feature:
             if value is None or value == []:
                 if p.default is not None:
                     resolved[p.id] = p.default
-                elif p.required and p.cli and not self._filled_later(p):
+                elif p.required and p.cli and not self.filled_later(p):
                     raise InvalidInput(
                         f"{self.command}: {p.flag} is required",
                         hint=f"{p.flag}: {p.help} ({p.describe_range()}).",
@@ -566,7 +566,7 @@ class Feature:
             resolved[p.id] = p.coerce(value)
         return resolved
 
-    def _filled_later(self, p: Param) -> bool:
+    def filled_later(self, p: Param) -> bool:
         """A required parameter that the core or a hook can still fill in: the style
         group (looked up from the style id) and anything a prepare hook derives."""
         return bool(self.hooks.get("prepare") or self.hooks.get("job_params")) or (
