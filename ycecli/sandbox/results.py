@@ -4,40 +4,10 @@ inputs, clearly not AI. Each feature's declaration names its producer here."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
-# A producer takes {input name: [(bytes, content_type), ...]} and the task's params
-# (by API name), and returns a list of results, each an Output or a (bytes,
-# content_type) pair, or raises EngineError.
-Producer = Callable[[Mapping[str, list[tuple[bytes, str]]], Mapping[str, Any]], list[Any]]
+from ycecli.sandbox.model import EngineError, Output, Producer, as_output
 
-
-@dataclass
-class Output:
-    """One entry of a task's `results[].data[]`."""
-
-    data: bytes | None = None  # a file to store and link with a signed `url`
-    content_type: str = "application/octet-stream"
-    fields: dict = field(default_factory=dict)  # extra fields: faces, analysis_result...
-    dst_id: bool = True  # whether the entry carries the file's id (skin ZIPs do not)
-
-
-def as_output(item: Any) -> Output:
-    if isinstance(item, Output):
-        return item
-    data, content_type = item
-    return Output(data, content_type)
-
-
-class EngineError(Exception):
-    """The task ends with status "error" and this engine code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+__all__ = ["EngineError", "Output", "PRODUCERS", "Producer", "as_output"]
 
 
 def _open_image(data: bytes):
