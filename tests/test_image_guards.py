@@ -13,7 +13,7 @@ from PIL import Image, ImageFile
 from tests.conftest import SAMPLE, run_cli
 from ycecli.errors import ApiError, InvalidInput
 from ycecli.features import MediaRules
-from ycecli.sandbox.results import PRODUCERS
+from ycecli.sandbox.engines import PRODUCERS
 from ycecli.skin import ScoreRow, make_overlays
 from ycecli.validate import check_media
 

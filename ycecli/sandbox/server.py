@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ycecli.errors import InvalidInput
 from ycecli.features import FEATURES, HUNDRED_MB, Feature, Param, get_path
+from ycecli.sandbox.engines import CHECKS, PRODUCERS
 from ycecli.sandbox.inputs import check_task_inputs
 from ycecli.sandbox.model import (
     Clock,
@@ -48,7 +49,6 @@ from ycecli.sandbox.model import (
     Task,
     as_output,
 )
-from ycecli.sandbox.results import PRODUCERS
 
 # The content types the 003 upload endpoints accept (their enum: 003:1.14.1), and
 # the one value the video features accept.
@@ -928,8 +928,6 @@ def check_run_body(feature: Feature, body: dict, known_file: Callable[[str], boo
     if feature.sandbox_check:
         # The feature's own rules first: their messages are the documented ones
         # (e.g. "must select 4, 7 or 14 distinct dst_actions").
-        from ycecli.sandbox.engines import CHECKS
-
         try:
             CHECKS[feature.sandbox_check](feature, body)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:

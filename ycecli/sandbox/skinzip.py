@@ -11,6 +11,8 @@ import stat
 import zipfile
 from collections.abc import Sequence
 
+from ycecli.sandbox.imaging import png_bytes
+from ycecli.sandbox.model import EngineError
 from ycecli.skin import HD_AREAS, HD_CONCERNS, RESULT_FOLDER, SCORE_FILE, SD_CONCERNS
 from ycecli.skin import mask_file_name as _mask_file_name
 
@@ -130,9 +132,7 @@ def _mask_png(size: tuple[int, int], name: str, region: str, seed: bytes) -> byt
         left, top = x0 * width, y0 * height
         right, bottom = max(left, x1 * width - 1), max(top, y1 * height - 1)
         draw.ellipse((left, top, right, bottom), fill=(*colour, 160))
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(img)
 
 
 def _file_info(name: str) -> zipfile.ZipInfo:
@@ -157,8 +157,6 @@ def build_skin_zip(image_bytes: bytes, concerns: Sequence[str]) -> bytes:
         with Image.open(io.BytesIO(image_bytes)) as img:
             size = img.size
     except (UnidentifiedImageError, OSError) as exc:
-        from ycecli.sandbox.results import EngineError
-
         raise EngineError("error_decode_image", f"cannot decode source image: {exc}") from None
     seed = hashlib.sha256(image_bytes).digest()
     info, masks = _entries(list(concerns), seed)
