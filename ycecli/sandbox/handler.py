@@ -177,7 +177,7 @@ def make_handler(state: SandboxState, router: Router) -> type[BaseHTTPRequestHan
                 body = self._read_body()
                 status, reply = router.handle_api(
                     method, path, query, self.headers, body, self.client_address[0]
-                )[:2]
+                )
                 if fault is not None and fault.kind == "drop_response":
                     self._drop()
                     return
