@@ -17,8 +17,9 @@ from ycecli.errors import ApiError, InvalidInput, OutputExists
 from ycecli.features import get_feature
 from ycecli.features.analysis import FACE_FEATURES, PRESETS, SD_CONCERNS
 from ycecli.hooks import HOOKS, HookContext
-from ycecli.sandbox import results
+from ycecli.sandbox.engines import PRODUCERS
 from ycecli.sandbox.engines.analysis import check_skin_dst_actions, face_attributes
+from ycecli.sandbox.model import Output
 from ycecli.sandbox.server import SandboxError
 from ycecli.sandbox.skinzip import build_zip_slip
 
@@ -303,14 +304,14 @@ def test_overlay_needs_the_photo_itself(sandbox, paths, tmp_path):
 
 def hostile_zip(inputs, params):
     # What a compromised or broken server could send: an entry climbing out with "..".
-    return [results.Output(build_zip_slip("../evil.txt"), "application/zip", dst_id=False)]
+    return [Output(build_zip_slip("../evil.txt"), "application/zip", dst_id=False)]
 
 
 def test_a_zip_slip_result_is_refused_and_writes_nothing_outside(
     sandbox, paths, tmp_path, monkeypatch
 ):
     # The sandbox runs in this process: its producer table is patched for this test.
-    monkeypatch.setitem(results.PRODUCERS, "skin_zip", hostile_zip)
+    monkeypatch.setitem(PRODUCERS, "skin_zip", hostile_zip)
     photo = portrait(tmp_path / "face.jpg")
     before = set(os.listdir(tmp_path))
     with Yce(profile_for(sandbox), paths=paths) as yce:

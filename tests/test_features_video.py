@@ -144,11 +144,11 @@ def face_upload_route(sandbox):
     """The sandbox routes each feature's own upload endpoint; the face photo of the
     video face swap goes to AI Face Swap's (/file/face-swap). When that feature is
     not in the registry, the same image endpoint is routed here by hand."""
-    from ycecli.sandbox.server import _bind
+    from ycecli.sandbox.handler import bind
 
     key = ("POST", "/s2s/v1.1/file/face-swap")
-    if key not in sandbox._routes:
-        sandbox._routes[key] = _bind(sandbox.h_file_create, get_feature("image-to-video"))
+    if key not in sandbox.router.routes:
+        sandbox.router.routes[key] = bind(sandbox.h_file_create, get_feature("image-to-video"))
     return sandbox
 
 

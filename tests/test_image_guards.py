@@ -14,7 +14,7 @@ from tests.conftest import SAMPLE, run_cli
 from ycecli.errors import ApiError, InvalidInput
 from ycecli.features import MediaRules
 from ycecli.hooks.skin_results import ScoreRow, make_overlays
-from ycecli.sandbox.results import PRODUCERS
+from ycecli.sandbox.engines import PRODUCERS
 from ycecli.validate import check_media
 
 

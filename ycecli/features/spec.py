@@ -503,7 +503,7 @@ class Feature:
     # Hints shown with the engine's error codes, in addition to the generic ones.
     error_hints: Mapping[str, str] = field(default_factory=dict)
     # How the sandbox derives a (clearly not AI) result from the inputs; a name
-    # looked up in ycecli.sandbox.results.
+    # looked up in ycecli.sandbox.engines.PRODUCERS.
     sandbox_result: str = "copy"
     # A named choice of input rules that depend on the run body (SD or HD skin
     # analysis, clothes' garment mode), looked up in ycecli.sandbox.engines.RULES; the

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ycecli.features import Feature, MediaRules
+from ycecli.sandbox.engines import RULES
+from ycecli.sandbox.model import EngineError
 from ycecli.validate import read_mp4_header, sniff_content_type
 
 # 003:399-401 list "container: mov, mp4" for the clip features, although their upload
@@ -27,8 +29,6 @@ def input_rules(feature: Feature, root: Mapping[str, Any]) -> dict[str, MediaRul
     """The rules of each input for this run body (`root`: the v1 payload or the v2 body)."""
     rules = {spec.name: spec.rules for spec in feature.inputs}
     if feature.sandbox_rules:
-        from ycecli.sandbox.engines import RULES
-
         rules.update(RULES[feature.sandbox_rules](feature, root))
     return rules
 
@@ -45,8 +45,6 @@ def check_task_inputs(
 
 def check_input(data: bytes, rules: MediaRules, name: str) -> None:
     """Judge one file by its bytes, never by the content type it was uploaded as."""
-    from ycecli.sandbox.results import EngineError
-
     codes = rules.codes
     if len(data) >= rules.max_bytes:
         raise EngineError(
@@ -71,8 +69,6 @@ def check_input(data: bytes, rules: MediaRules, name: str) -> None:
 
 def _image_size(data: bytes, rules: MediaRules, name: str) -> tuple[int, int]:
     from PIL import Image, UnidentifiedImageError
-
-    from ycecli.sandbox.results import EngineError
 
     try:
         with Image.open(io.BytesIO(data)) as img:

@@ -11,8 +11,16 @@ import stat
 import zipfile
 from collections.abc import Sequence
 
-from ycecli.features.analysis import HD_AREAS, HD_CONCERNS, RESULT_FOLDER, SCORE_FILE, SD_CONCERNS
-from ycecli.features.analysis import mask_file_name as _mask_file_name
+from ycecli.features.analysis import (
+    HD_AREAS,
+    HD_CONCERNS,
+    RESULT_FOLDER,
+    SCORE_FILE,
+    SD_CONCERNS,
+    mask_file_name,
+)
+from ycecli.sandbox.imaging import png_bytes
+from ycecli.sandbox.model import EngineError
 
 # The key order of the doc's score_info.json samples (003:948, 003:1080), which is not
 # the enum order; the sandbox writes the requested concerns in this order.
@@ -103,7 +111,7 @@ def _entries(concerns: Sequence[str], seed: bytes) -> tuple[dict, list[tuple[str
         areas = HD_AREAS.get(concern)
         if areas is None:
             raw, ui = _scores(seed, concern)
-            name = _mask_file_name(concern)
+            name = mask_file_name(concern)
             info[concern] = {"raw_score": raw, "ui_score": ui, "output_mask_name": name}
             region = concern.removeprefix("hd_").removesuffix("_v2")
             masks.append((name, region))
@@ -111,7 +119,7 @@ def _entries(concerns: Sequence[str], seed: bytes) -> tuple[dict, list[tuple[str
         info[concern] = {}
         for area in areas:
             raw, ui = _scores(seed, f"{concern}/{area}")
-            name = _mask_file_name(concern, area)
+            name = mask_file_name(concern, area)
             info[concern][area] = {"raw_score": raw, "ui_score": ui, "output_mask_name": name}
             masks.append((name, area))
     return info, masks
@@ -130,9 +138,7 @@ def _mask_png(size: tuple[int, int], name: str, region: str, seed: bytes) -> byt
         left, top = x0 * width, y0 * height
         right, bottom = max(left, x1 * width - 1), max(top, y1 * height - 1)
         draw.ellipse((left, top, right, bottom), fill=(*colour, 160))
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(img)
 
 
 def _file_info(name: str) -> zipfile.ZipInfo:
@@ -157,8 +163,6 @@ def build_skin_zip(image_bytes: bytes, concerns: Sequence[str]) -> bytes:
         with Image.open(io.BytesIO(image_bytes)) as img:
             size = img.size
     except (UnidentifiedImageError, OSError) as exc:
-        from ycecli.sandbox.results import EngineError
-
         raise EngineError("error_decode_image", f"cannot decode source image: {exc}") from None
     seed = hashlib.sha256(image_bytes).digest()
     info, masks = _entries(list(concerns), seed)

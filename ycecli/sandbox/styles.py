@@ -6,15 +6,17 @@ different id, and the sandbox refuses it as unknown instead of letting the bug h
 The catalog is derived from hashes of the names, so it is the same in every run and
 in every process.
 
-This module knows nothing of HTTP or of the server: each query comes in parsed the way
-`urllib.parse.parse_qs` parses it (name -> list of strings), each reply goes out as
-the JSON-able body, and each refusal is a StyleQueryError for the server to turn into
-a 400.
+This module knows nothing of HTTP or of the rest of the sandbox: each query comes in
+parsed the way `urllib.parse.parse_qs` parses it (name -> list of strings), each reply
+goes out as the JSON-able body, and each refusal is a StyleQueryError for the style
+endpoints (ycecli.sandbox.state) to turn into a 400. The request checks
+(ycecli.sandbox.checks) ask it whether a run body's style ids exist.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 
@@ -443,8 +445,6 @@ THUMB_SIZE = (160, 200)
 def thumbnail_jpeg(thumb_url: str) -> bytes | None:
     """The picture behind a style's `thumb` URL: a card in a colour of its own with
     the style's title written on it (clearly not a photo), or None for an unknown URL."""
-    import io
-
     from PIL import Image, ImageDraw, ImageFont
 
     found = next(

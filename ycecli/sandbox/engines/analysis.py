@@ -1,6 +1,6 @@
-"""The sandbox's engine for the analysis features: producers of (clearly not AI) results
-and cross-field checks of run bodies. See ycecli.sandbox.results for the Producer
-contract; a check takes (feature, body) and raises SandboxError.
+"""The sandbox's engine for the analysis features (ycecli.features.analysis): producers
+of (clearly not AI) results, the cross-field check of run bodies and the SD/HD input
+rules. See ycecli.sandbox.model for the Producer, Check and Rules contracts.
 
 Skin analysis returns the documented ZIP (ycecli.sandbox.skinzip: hashed scores,
 ellipse masks). The face analyzer returns an `analysis_result` shaped like the doc's
@@ -12,20 +12,17 @@ take it for a real analysis.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
+from ycecli.features.analysis import SKIN_HD_RULES, SKIN_SD_RULES, is_hd
+from ycecli.sandbox.imaging import open_rgb
+from ycecli.sandbox.model import Check, Output, Producer, Rules, SandboxError
 from ycecli.sandbox.skinzip import build_skin_zip, check_dst_actions
-
-# ycecli.sandbox.results is imported inside the functions: it merges this module's
-# tables when it is first imported, so importing it here would be circular.
 
 # --- skin analysis -----------------------------------------------------------------
 
 
 def skin_zip(inputs, params) -> list:
-    from ycecli.sandbox.results import Output
-
     data, _ = inputs["source"][0]
     concerns = params.get("dst_actions") or []
     # The API's result entries have only a `url` (003:1817): no dst_id.
@@ -35,16 +32,12 @@ def skin_zip(inputs, params) -> list:
 def skin_mode(feature, payload) -> dict:
     """SD or HD limits (003:1156), chosen as the engine chooses its mode: by the
     concerns asked for, HD ones being named hd_ (003:1646)."""
-    from ycecli.features.analysis import SKIN_HD_RULES, SKIN_SD_RULES, is_hd
-
     concerns = payload["actions"][0].get("dst_actions") or []
     return {"source": SKIN_HD_RULES if is_hd(concerns) else SKIN_SD_RULES}
 
 
 def check_skin_dst_actions(feature, body) -> None:
     """The doc's 400 messages for the 4/7/14, no-mix and known-name rules (003:787)."""
-    from ycecli.sandbox.server import SandboxError
-
     action = body["payload"]["actions"][0]
     message = check_dst_actions(action.get("dst_actions") or [])
     if message:
@@ -79,10 +72,8 @@ def _hex(rgb) -> str:
 
 
 def face_attributes(inputs, params) -> list:
-    from ycecli.sandbox.results import Output, _open_image
-
     data, _ = inputs["source"][0]
-    img = _open_image(data).convert("RGB")
+    img = open_rgb(data)
     seed = hashlib.sha256(data).digest()
 
     def pick(key: str, values: tuple):
@@ -210,9 +201,9 @@ def _ordered(values: dict, order: tuple[str, ...]) -> dict:
     return {key: values[key] for key in order if key in values}
 
 
-PRODUCERS: dict[str, Callable[..., Any]] = {
+PRODUCERS: dict[str, Producer] = {
     "skin_zip": skin_zip,
     "face_attributes": face_attributes,
 }
-CHECKS: dict[str, Callable[..., Any]] = {"skin_dst_actions": check_skin_dst_actions}
-RULES: dict[str, Callable[..., Any]] = {"skin_mode": skin_mode}
+CHECKS: dict[str, Check] = {"skin_dst_actions": check_skin_dst_actions}
+RULES: dict[str, Rules] = {"skin_mode": skin_mode}

@@ -1,19 +1,18 @@
-"""The sandbox's engine for the hair and clothes features: producers of (clearly not
-AI) results and cross-field checks of run bodies. See ycecli.sandbox.results for the
-Producer contract; a check takes (feature, body) and raises SandboxError.
+"""The sandbox's engine for the hair features (ycecli.features.hair): producers of
+(clearly not AI) results and cross-field checks of run bodies. See
+ycecli.sandbox.model for the Producer and Check contracts.
 
 Results: hair colour tints the top half of the photo with the palette colour (a
 vertical gradient for an ombre); the hair generators paint a band in a colour derived
-from the style id; clothes paste the garment image on the lower half (or paint a band
-for a predefined style); fabric lays a striped texture over the lower half.
+from the style id.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Callable
-from typing import Any
+
+from ycecli.sandbox.imaging import encode, open_rgb, style_color
+from ycecli.sandbox.model import Check, Producer, Rules, SandboxError
 
 # Rough colours of the hair-colour preset names (003:2510), so a preset result is
 # visibly the named colour. A two-colour preset is "top/bottom".
@@ -47,33 +46,13 @@ _NAMED_COLORS = {
 _HEX = re.compile(r"#([A-Fa-f0-9]{6})")  # 003:2523: ^#([A-Fa-f0-9]{6})$
 
 
-def _image(data: bytes):
-    from ycecli.sandbox.results import _open_image
-
-    return _open_image(data).convert("RGB")
-
-
-def _encode(img, content_type: str):
-    from ycecli.sandbox.results import _encode as encode
-
-    return encode(img, content_type)
-
-
 def _rgb(text: str) -> tuple[int, int, int]:
     value = text.lstrip("#")
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
 def _named(name: str) -> tuple[int, int, int]:
-    return _NAMED_COLORS.get(name) or _style_color(name)
-
-
-def _style_color(key: Any) -> tuple[int, int, int]:
-    """A saturated colour that depends only on `key` (a style id)."""
-    digest = hashlib.sha256(str(key).encode()).digest()
-    channels = [64 + digest[i] % 192 for i in range(3)]
-    channels[digest[3] % 3] = 255  # always vivid: clearly painted, not photographed
-    return channels[0], channels[1], channels[2]
+    return _NAMED_COLORS.get(name) or style_color(name)
 
 
 # -- hair colour ----------------------------------------------------------------------
@@ -86,7 +65,7 @@ def hair_tint(inputs, params) -> list:
     from PIL import Image
 
     data, content_type = inputs["source"][0]
-    img = _image(data)
+    img = open_rgb(data)
     width, height = img.size
     preset = params.get("preset")
     pattern = params.get("pattern") or {}
@@ -119,14 +98,13 @@ def hair_tint(inputs, params) -> list:
     top_half = img.crop((0, 0, width, region))
     alpha = 0.25 + 0.6 * max(0, min(100, int(intensity))) / 100
     img.paste(Image.blend(top_half, overlay, alpha), (0, 0))
-    return [_encode(img, content_type)]
+    return [encode(img, content_type)]
 
 
 def check_hair_color(feature, body) -> None:
     """003:2510-2525: a preset, or pattern + palettes; a full pattern has one palette,
     an ombre two and its three fields; colours are #RRGGBB. Both at once is allowed:
     the preset wins (003:2339)."""
-    from ycecli.sandbox.server import SandboxError
 
     def fail(message: str):
         return SandboxError(400, message, "InvalidParameters")
@@ -189,106 +167,17 @@ def hair_band(inputs, params) -> list:
     from PIL import ImageDraw
 
     data, content_type = inputs["source"][0]
-    img = _image(data)
+    img = open_rgb(data)
     width, height = img.size
     style = (params.get("style_ids") or [0])[0]
     band = max(1, height // 8)
-    ImageDraw.Draw(img).rectangle((0, band, width, 2 * band), fill=_style_color(style))
-    return [_encode(img, content_type)]
+    ImageDraw.Draw(img).rectangle((0, band, width, 2 * band), fill=style_color(style))
+    return [encode(img, content_type)]
 
 
-# -- clothes and fabric ---------------------------------------------------------------------
-
-
-def clothes_paste(inputs, params) -> list:
-    """Garment mode: the garment image fitted into the lower half of the photo.
-    Style mode: a band across the lower half, in the style's colour."""
-    from PIL import Image, ImageDraw
-
-    data, content_type = inputs["source"][0]
-    img = _image(data)
-    width, height = img.size
-    top = height // 2
-    garments = inputs.get("garment") or []
-    if garments:
-        garment = _image(garments[0][0])
-        garment.thumbnail((width, height - top), Image.Resampling.LANCZOS)
-        img.paste(garment, ((width - garment.width) // 2, top))
-    else:
-        style = (params.get("style_ids") or [0])[0]
-        ImageDraw.Draw(img).rectangle(
-            (0, top, width, top + max(1, height // 6)), fill=_style_color(style)
-        )
-    return [_encode(img, content_type)]
-
-
-def check_cloth(feature, body) -> None:
-    """003:6920-6933: ref_ids needs garment_category; without ref_ids, style_group_id
-    and style_ids are required. Both modes at once (as the seed's sample, 003:6980)
-    has no documented outcome, so the sandbox refuses it: yce must never rely on it."""
-    from ycecli.sandbox.server import SandboxError
-
-    payload = body["payload"]
-    params = payload["actions"][0].get("params") or {}
-    has_ref = bool(payload.get("file_sets", {}).get("ref_ids"))
-    has_style = "style_ids" in params or "style_group_id" in params
-    if has_ref and has_style:
-        raise SandboxError(
-            400,
-            "params: a style and ref_ids together have no documented meaning",
-            "InvalidParameters",
-        )
-    if has_ref and "garment_category" not in params:
-        raise SandboxError(
-            400, "params.garment_category is required with ref_ids", "InvalidParameters"
-        )
-    if not has_ref:
-        for key in ("style_group_id", "style_ids"):
-            if key not in params:
-                raise SandboxError(
-                    400, f"params.{key} is required without ref_ids", "InvalidParameters"
-                )
-
-
-def cloth_mode(feature, payload) -> dict:
-    """With a garment (ref_ids), the person's photo too must be at least 512x384
-    (003:6438); the garment's own rules always say so."""
-    from ycecli.features.clothes import GARMENT_MODE_RULES
-
-    if payload.get("file_sets", {}).get("ref_ids"):
-        return {"source": GARMENT_MODE_RULES}
-    return {}
-
-
-def fabric_texture(inputs, params) -> list:
-    """Diagonal stripes in the style's colour, half blended over the lower half."""
-    from PIL import Image, ImageDraw
-
-    data, content_type = inputs["source"][0]
-    img = _image(data)
-    width, height = img.size
-    top = height // 2
-    style = (params.get("style_ids") or [0])[0]
-    texture = Image.new("RGB", (width, height - top), (255, 255, 255))
-    draw = ImageDraw.Draw(texture)
-    step = max(4, width // 16)
-    for x in range(-texture.height, width, step):
-        draw.line(
-            (x, 0, x + texture.height, texture.height), fill=_style_color(style), width=step // 2
-        )
-    lower = img.crop((0, top, width, height))
-    img.paste(Image.blend(lower, texture, 0.5), (0, top))
-    return [_encode(img, content_type)]
-
-
-PRODUCERS: dict[str, Callable[..., Any]] = {
+PRODUCERS: dict[str, Producer] = {
     "hair_tint": hair_tint,
     "hair_band": hair_band,
-    "clothes_paste": clothes_paste,
-    "fabric_texture": fabric_texture,
 }
-CHECKS: dict[str, Callable[..., Any]] = {
-    "hair_color": check_hair_color,
-    "cloth": check_cloth,
-}
-RULES: dict[str, Callable[..., Any]] = {"cloth_mode": cloth_mode}
+CHECKS: dict[str, Check] = {"hair_color": check_hair_color}
+RULES: dict[str, Rules] = {}

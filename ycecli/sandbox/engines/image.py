@@ -1,38 +1,19 @@
-"""The sandbox's engine for the image features: producers of (clearly not AI) results
-and cross-field checks of run bodies. See ycecli.sandbox.results for the Producer
-contract; a check takes (feature, body) and raises SandboxError."""
+"""The sandbox's engine for the image features (ycecli.features.image): producers of
+(clearly not AI) results and cross-field checks of run bodies. See
+ycecli.sandbox.model for the Producer and Check contracts."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
+import textwrap
 from typing import Any
 
-# ycecli.sandbox.results imports this package when it loads: its names are imported
-# when a producer runs, so that either module may be imported first.
-
-
-def _open_image(data: bytes):
-    from ycecli.sandbox.results import _open_image as open_image
-
-    return open_image(data)
-
-
-def _encode(img, content_type: str):
-    from ycecli.sandbox.results import _encode as encode
-
-    return encode(img, content_type)
-
-
-def _engine_error(code: str, message: str) -> Exception:
-    from ycecli.sandbox.results import EngineError
-
-    return EngineError(code, message)
+from ycecli.sandbox.imaging import encode, open_image, png
+from ycecli.sandbox.model import Check, EngineError, Producer, Rules, SandboxError
 
 
 def _source(inputs):
     data, content_type = inputs["source"][0]
-    return _open_image(data), content_type
+    return open_image(data), content_type
 
 
 def _ellipse(size: tuple[int, int]):
@@ -46,12 +27,26 @@ def _ellipse(size: tuple[int, int]):
     return mask
 
 
-def _png(img):
-    from ycecli.sandbox.results import Output
+def scale(inputs, params) -> list[tuple[bytes, str]]:
+    """Enhance: the source resized by `scale` (output long side capped at 4096, 003:380)."""
+    data, content_type = inputs["source"][0]
+    img = open_image(data)
+    factor = int(params.get("scale", 1))
+    width, height = img.size
+    new_size = (width * factor, height * factor)
+    if max(new_size) > 4096:
+        ratio = 4096 / max(new_size)
+        new_size = (max(1, int(new_size[0] * ratio)), max(1, int(new_size[1] * ratio)))
+    if new_size != img.size:
+        from PIL import Image
 
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return Output(out.getvalue(), "image/png")
+        img = img.resize(new_size, Image.Resampling.LANCZOS)
+    return [encode(img, content_type)]
+
+
+def copy(inputs, params) -> list[tuple[bytes, str]]:
+    """The source, unchanged."""
+    return [inputs["source"][0]]
 
 
 def sod_cutout(inputs, params) -> list[Any]:
@@ -59,7 +54,7 @@ def sod_cutout(inputs, params) -> list[Any]:
     img, _ = _source(inputs)
     rgba = img.convert("RGBA")
     rgba.putalpha(_ellipse(img.size))
-    return [_png(rgba)]
+    return [png(rgba)]
 
 
 def foreground_mask(inputs, params) -> list[Any]:
@@ -68,7 +63,7 @@ def foreground_mask(inputs, params) -> list[Any]:
     background with it), so the sandbox returns a greyscale PNG mask of the photo's
     size: white foreground (the centre ellipse), black background."""
     img, _ = _source(inputs)
-    return [_png(_ellipse(img.size))]
+    return [png(_ellipse(img.size))]
 
 
 # Warm to cool, as 003:9170 and 003:11080 describe the four versions.
@@ -81,7 +76,7 @@ def colorize_tints(inputs, params) -> list[Any]:
 
     img, content_type = _source(inputs)
     grey = img.convert("L")
-    return [_encode(ImageOps.colorize(grey, (0, 0, 0), tint), content_type) for tint in _TINTS]
+    return [encode(ImageOps.colorize(grey, (0, 0, 0), tint), content_type) for tint in _TINTS]
 
 
 def autocontrast_variants(inputs, params) -> list[Any]:
@@ -94,7 +89,7 @@ def autocontrast_variants(inputs, params) -> list[Any]:
     for cutoff, tint in zip((0, 1, 2, 4), _TINTS, strict=True):
         graded = ImageOps.autocontrast(rgb, cutoff=cutoff)
         tinted = Image.blend(graded, Image.new("RGB", rgb.size, tint), 0.12)
-        outputs.append(_encode(tinted, content_type))
+        outputs.append(encode(tinted, content_type))
     return outputs
 
 
@@ -103,7 +98,7 @@ def brighten(inputs, params) -> list[Any]:
     from PIL import ImageEnhance
 
     img, content_type = _source(inputs)
-    return [_encode(ImageEnhance.Brightness(img.convert("RGB")).enhance(1.4), content_type)]
+    return [encode(ImageEnhance.Brightness(img.convert("RGB")).enhance(1.4), content_type)]
 
 
 GENERATE_LONG_SIDE = 1024  # 003:387: "Output: long side <= 1024"
@@ -112,8 +107,6 @@ GENERATE_LONG_SIDE = 1024  # 003:387: "Output: long side <= 1024"
 def generate_card(inputs, params) -> list[Any]:
     """generate: a diagonal gradient the shape of width_ratio:height_ratio (long side
     1024; square without a ratio) with the prompt written on it."""
-    import textwrap
-
     from PIL import Image, ImageChops, ImageDraw, ImageFont
 
     a, b = params.get("width_ratio") or 1, params.get("height_ratio") or 1
@@ -132,7 +125,7 @@ def generate_card(inputs, params) -> list[Any]:
     except TypeError:  # Pillow < 10.1: one bitmap size
         font = ImageFont.load_default()
     draw.multiline_text((16, 16), text, fill=(255, 255, 255), font=font, spacing=6)
-    return [_encode(img, "image/jpeg")]
+    return [encode(img, "image/jpeg")]
 
 
 def extend_canvas(inputs, params) -> list[Any]:
@@ -144,7 +137,7 @@ def extend_canvas(inputs, params) -> list[Any]:
     cx, cy = params["crop_input_x"], params["crop_input_y"]
     cw, ch = params["crop_input_width"], params["crop_input_height"]
     if cx + cw > img.width or cy + ch > img.height:
-        raise _engine_error(
+        raise EngineError(
             "invalid_parameter",
             f"crop {cw}x{ch} at {cx},{cy} is outside the {img.width}x{img.height} image",
         )
@@ -155,7 +148,7 @@ def extend_canvas(inputs, params) -> list[Any]:
     mean = tuple(int(v) for v in ImageStat.Stat(crop).mean)
     canvas = Image.new("RGB", (params["output_width"], params["output_height"]), mean)
     canvas.paste(crop, (params["input_x"], params["input_y"]))
-    return [_encode(canvas, content_type)]
+    return [encode(canvas, content_type)]
 
 
 # 003:385: AI Replace "Output: short side <= 1024, long side <= 2048".
@@ -169,10 +162,10 @@ def fill_mask(inputs, params) -> list[Any]:
 
     img, content_type = _source(inputs)
     if not inputs.get("mask"):
-        raise _engine_error("error_download_mask", "no mask file")
-    mask = _open_image(inputs["mask"][0][0]).convert("L")
+        raise EngineError("error_download_mask", "no mask file")
+    mask = open_image(inputs["mask"][0][0]).convert("L")
     if mask.size != img.size:
-        raise _engine_error(
+        raise EngineError(
             "invalid_parameter",
             f"mask is {mask.width}x{mask.height}, image is {img.width}x{img.height}",
         )
@@ -191,10 +184,12 @@ def fill_mask(inputs, params) -> list[Any]:
         if factor < 1.0:
             new = (max(1, int(photo.width * factor)), max(1, int(photo.height * factor)))
             photo = photo.resize(new, Image.Resampling.LANCZOS)
-    return [_encode(photo, content_type)]
+    return [encode(photo, content_type)]
 
 
-PRODUCERS: dict[str, Callable[..., Any]] = {
+PRODUCERS: dict[str, Producer] = {
+    "scale": scale,
+    "copy": copy,  # the registry's default sandbox_result
     "sod_cutout": sod_cutout,
     "foreground_mask": foreground_mask,
     "colorize_tints": colorize_tints,
@@ -209,8 +204,6 @@ PRODUCERS: dict[str, Callable[..., Any]] = {
 def out_paint(feature, body) -> None:
     """003:10413: the input (placed at input_x, input_y) inside the output, the output
     larger than the input and within 003:384's output limits."""
-    from ycecli.sandbox.server import SandboxError
-
     params = body["payload"]["actions"][0].get("params") or {}
     names = (
         "output_width",
@@ -245,4 +238,5 @@ def out_paint(feature, body) -> None:
         )
 
 
-CHECKS: dict[str, Callable[..., Any]] = {"out_paint": out_paint}
+CHECKS: dict[str, Check] = {"out_paint": out_paint}
+RULES: dict[str, Rules] = {}

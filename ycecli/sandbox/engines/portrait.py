@@ -1,6 +1,6 @@
-"""The sandbox's engine for the portrait features: producers of (clearly not AI) results
-and cross-field checks of run bodies. See ycecli.sandbox.results for the Producer
-contract; a check takes (feature, body) and raises SandboxError.
+"""The sandbox's engine for the portrait features (ycecli.features.portrait): producers
+of (clearly not AI) results and cross-field checks of run bodies. See
+ycecli.sandbox.model for the Producer and Check contracts.
 
 The sandbox's "faces" are a pure function of the image's size, so tests can choose
 them: one face in the middle, or two side by side when the image is more than twice
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+
+from ycecli.sandbox.imaging import encode, open_image, open_rgb
+from ycecli.sandbox.model import Check, EngineError, Output, Producer, Rules, SandboxError
 
 
 def face_boxes(width: int, height: int) -> list[list[int]]:
@@ -29,15 +31,13 @@ def face_detect(inputs, params) -> list:
     as 003's sample gives them: {"bbox": [[x, y, w, h]]}."""
     from PIL import ImageDraw, ImageOps
 
-    from ycecli.sandbox.results import Output, _encode, _open_image
-
-    img = _open_image(inputs["source"][0][0])
+    img = open_image(inputs["source"][0][0])
     boxes = face_boxes(*img.size)
     marked = ImageOps.grayscale(img).convert("RGB")
     draw = ImageDraw.Draw(marked)
     for x, y, w, h in boxes:
         draw.rectangle((x, y, x + w - 1, y + h - 1), outline=(255, 0, 0))
-    data, content_type = _encode(marked, "image/jpeg")
+    data, content_type = encode(marked, "image/jpeg")
     return [Output(data, content_type, fields={"faces": [{"bbox": [box]} for box in boxes]})]
 
 
@@ -45,10 +45,8 @@ def face_swap(inputs, params) -> list:
     """Each mapped reference, resized to its face's box, pasted onto the target."""
     from PIL import Image
 
-    from ycecli.sandbox.results import EngineError, _encode, _open_image
-
-    target = _open_image(inputs["source"][0][0]).convert("RGB")
-    refs = [_open_image(data).convert("RGB") for data, _ in inputs.get("ref") or []]
+    target = open_rgb(inputs["source"][0][0])
+    refs = [open_rgb(data) for data, _ in inputs.get("ref") or []]
     boxes = face_boxes(*target.size)
     for entry in params.get("face_mapping") or []:
         index, position = entry["index"], entry["position"]
@@ -60,18 +58,16 @@ def face_swap(inputs, params) -> list:
         x, y, w, h = boxes[position]
         face = refs[index].resize((w, h), Image.Resampling.LANCZOS)
         target.paste(face, (x, y))
-    return [_encode(target, "image/jpeg")]
+    return [encode(target, "image/jpeg")]
 
 
 def makeup(inputs, params) -> list:
     """The face photo with the reference image laid over it at 35 %."""
     from PIL import Image
 
-    from ycecli.sandbox.results import _encode, _open_image
-
-    source = _open_image(inputs["source"][0][0]).convert("RGB")
-    look = _open_image(inputs["ref"][0][0]).convert("RGB").resize(source.size)
-    return [_encode(Image.blend(source, look, 0.35), "image/jpeg")]
+    source = open_rgb(inputs["source"][0][0])
+    look = open_rgb(inputs["ref"][0][0]).resize(source.size)
+    return [encode(Image.blend(source, look, 0.35), "image/jpeg")]
 
 
 def _tint(style_id: int) -> tuple[int, int, int]:
@@ -86,9 +82,7 @@ def _style_images(max_width: int, max_height: int) -> Callable[..., list]:
     def produce(inputs, params) -> list:
         from PIL import ImageOps
 
-        from ycecli.sandbox.results import _encode, _open_image
-
-        img = _open_image(inputs["source"][0][0]).convert("RGB")
+        img = open_rgb(inputs["source"][0][0])
         img.thumbnail((max_width, max_height))
         grey = ImageOps.grayscale(img)
         styles = params.get("style_ids") or [0]
@@ -98,7 +92,7 @@ def _style_images(max_width: int, max_height: int) -> Callable[..., list]:
             tinted = ImageOps.colorize(
                 grey, black=(shade, shade, shade), white=_tint(styles[n % len(styles)])
             )
-            results.append(_encode(tinted, "image/jpeg"))
+            results.append(encode(tinted, "image/jpeg"))
         return results
 
     return produce
@@ -107,8 +101,6 @@ def _style_images(max_width: int, max_height: int) -> Callable[..., list]:
 def check_face_swap(feature, body) -> None:
     """ref_ids is required (003:13863) and face_mapping names real references,
     each face at most once."""
-    from ycecli.sandbox.server import SandboxError
-
     payload = body["payload"]
     refs = payload["file_sets"].get("ref_ids") or []
     if not refs:
@@ -143,8 +135,6 @@ def check_face_swap(feature, body) -> None:
 
 def check_style_count(feature, body) -> None:
     """ "The number of styles must be less than or equal to the output_count" (003:14625)."""
-    from ycecli.sandbox.server import SandboxError
-
     payload = body["payload"]
     styles = payload["actions"][0]["params"]["style_ids"]
     count = payload["custom"]["output_count"]
@@ -156,7 +146,7 @@ def check_style_count(feature, body) -> None:
         )
 
 
-PRODUCERS: dict[str, Callable[..., Any]] = {
+PRODUCERS: dict[str, Producer] = {
     "portrait_makeup": makeup,
     "portrait_face_detect": face_detect,
     "portrait_face_swap": face_swap,
@@ -165,7 +155,8 @@ PRODUCERS: dict[str, Callable[..., Any]] = {
     "portrait_avatar": _style_images(1024, 1024),
     "portrait_studio": _style_images(960, 1280),
 }
-CHECKS: dict[str, Callable[..., Any]] = {
+CHECKS: dict[str, Check] = {
     "portrait_face_swap": check_face_swap,
     "portrait_style_count": check_style_count,
 }
+RULES: dict[str, Rules] = {}

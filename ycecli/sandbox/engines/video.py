@@ -1,6 +1,5 @@
-"""The sandbox's engine for the video features: producers of (clearly not AI) results
-and cross-field checks of run bodies. See ycecli.sandbox.results for the Producer
-contract; a check takes (feature, body) and raises SandboxError.
+"""The sandbox's engine for the video features (ycecli.features.video): producers of
+(clearly not AI) results. See ycecli.sandbox.model for the Producer contract.
 
 - Image to video: a real mp4 holding one frame, the photo in grey, shown for
   `custom.dst_duration` seconds (a Motion-JPEG track, written here by hand: no ffmpeg).
@@ -16,13 +15,10 @@ from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Callable
-from typing import Any
 
+from ycecli.sandbox.imaging import open_image
+from ycecli.sandbox.model import Check, EngineError, Output, Producer, Rules
 from ycecli.validate import read_mp4_header
-
-# ycecli.sandbox.results is imported inside the functions: it merges this module's
-# tables when it is first imported, so importing it here would be circular.
 
 TIMESCALE = 1000  # units per second in the movie and media headers we write
 
@@ -120,10 +116,8 @@ def mp4_duration(data: bytes) -> float | None:
 def image_to_video(inputs, params) -> list:
     from PIL import Image
 
-    from ycecli.sandbox.results import Output, _open_image
-
     data, _ = inputs["source"][0]
-    img = _open_image(data)
+    img = open_image(data)
     width, height = img.size
     limit = _I2V_SHORT_SIDE.get(params.get("mode"), 720)
     if min(width, height) > limit:
@@ -137,8 +131,6 @@ def image_to_video(inputs, params) -> list:
 
 def video_copy(inputs, params) -> list:
     """The clip unchanged, once its length was checked against dst_duration."""
-    from ycecli.sandbox.results import EngineError, Output
-
     data, _ = inputs["source"][0]
     length = mp4_duration(data)
     wanted = params.get("dst_duration")
@@ -151,8 +143,9 @@ def video_copy(inputs, params) -> list:
     return [Output(data, "video/mp4")]
 
 
-PRODUCERS: dict[str, Callable[..., Any]] = {
+PRODUCERS: dict[str, Producer] = {
     "image_to_video": image_to_video,
     "video_copy": video_copy,
 }
-CHECKS: dict[str, Callable[..., Any]] = {}
+CHECKS: dict[str, Check] = {}
+RULES: dict[str, Rules] = {}
