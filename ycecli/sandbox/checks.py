@@ -118,7 +118,8 @@ def check_files_body(body: dict) -> list:
 
 def check_file_entry(feature: Feature, entry: Any) -> tuple[str, str, int]:
     """One entry of an upload request's `files`: (content type, file name, size)."""
-    video = feature.primary_input.rules.content_types[0].startswith("video/")
+    primary = feature.primary_input
+    video = primary is not None and primary.rules.content_types[0].startswith("video/")
     allowed_types = UPLOAD_TYPES_VIDEO if video else UPLOAD_TYPES_IMAGE
     limit = max(spec.rules.max_bytes for spec in feature.inputs)
     if not isinstance(entry, dict):
@@ -156,7 +157,7 @@ def check_vto_body(feature: Feature, body: dict, known_file: Callable[[str], boo
     specs = {spec.name: spec for spec in feature.inputs}
     allowed = {"source_info", "object_infos"}
     for spec in feature.inputs:
-        allowed |= {spec.field, spec.url_field}
+        allowed |= {spec.field, *([spec.url_field] if spec.url_field else [])}
     require_keys(body, required={"source_info", "object_infos"}, allowed=allowed)
     names: dict[str, list[str]] = {}
     for name, spec in specs.items():
@@ -313,7 +314,7 @@ def _check_styles(feature: Feature, params: dict) -> None:
 
 
 def _check_value(param: Param, value: Any) -> None:
-    types = {
+    types: dict[str, type | tuple[type, ...]] = {
         "int": int,
         "float": (int, float),
         "str": str,

@@ -52,7 +52,7 @@ def check_input(data: bytes, rules: MediaRules, name: str) -> None:
             f"{name}: {len(data)} bytes exceeds the limit of under {rules.max_bytes} bytes",
         )
     found = sniff_content_type(data[:32])
-    kind = _SAME_CONTAINER.get(found, found)
+    kind = _SAME_CONTAINER.get(found, found) if found is not None else None
     if kind not in rules.content_types:
         wanted = "/".join(t.split("/")[1] for t in rules.content_types)
         raise EngineError(codes.decode, f"{name}: {found or 'unknown data'} is not {wanted}")

@@ -87,7 +87,7 @@ def check_dst_actions(dst_actions: Sequence[object]) -> str | None:
             return f"Not available dst_action {name}"
     if len(dst_actions) not in (4, 7, 14) or len(set(dst_actions)) != len(dst_actions):
         return "must select 4, 7 or 14 distinct dst_actions"
-    if len({name.startswith("hd_") for name in dst_actions}) > 1:
+    if len({str(name).startswith("hd_") for name in dst_actions}) > 1:
         return "cannot mix HD and SD dst_actions"
     return None
 
