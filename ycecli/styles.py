@@ -47,7 +47,7 @@ def _check_page_size(page_size: int) -> int:
     return page_size
 
 
-def _exact_id(value: Any, what: str) -> int:
+def exact_id(value: Any, what: str) -> int:
     """An id as an exact int. Digit strings are accepted because the command line and
     some JSON layers hand ids over as text; floats are refused because by the time an
     id is a float above 2**53 it may already be a different id."""
@@ -101,7 +101,7 @@ def list_styles(
 ) -> dict[str, Any]:
     """One page of the styles in one group: {"styles": [...], "next_token": ...}."""
     query: dict[str, str] = {
-        "style_group_id": str(_exact_id(group_id, "style group id")),
+        "style_group_id": str(exact_id(group_id, "style group id")),
         "page_size": str(_check_page_size(page_size)),
     }
     if starting_token is not None:
@@ -116,7 +116,7 @@ def list_by_category(
 ) -> list[dict[str, Any]]:
     """Categories with their styles or sub-categories (v1.1). With no ids, the top
     level; pass a sub-category's id to open it."""
-    ids = [_exact_id(value, "category id") for value in category_ids]
+    ids = [exact_id(value, "category id") for value in category_ids]
     if len(ids) > MAX_CATEGORY_IDS:
         raise InvalidInput(
             f"{len(ids)} category ids given",

@@ -303,11 +303,11 @@ def show(
     """Show one style: its name and group, and its thumbnail written as a picture."""
     from ycecli.hooks import HookContext
     from ycecli.hooks.styles import load_style_groups
-    from ycecli.styles import _exact_id, iter_pages, list_styles
+    from ycecli.styles import exact_id, iter_pages, list_styles
 
     state: State = ctx.obj
     spec = _styled_feature(feature)
-    wanted = _exact_id(style_id, "style id")
+    wanted = exact_id(style_id, "style id")
     dest = output or Path(f"{spec.command}_{wanted}.jpg")
     _check_sheet_path(dest, overwrite)
     yce = state.yce()
