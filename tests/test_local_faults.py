@@ -3,6 +3,7 @@ a broken journal) end in their documented exit code with a message naming the pa
 and leave no partial file behind."""
 
 import errno
+import os
 import resource
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 import typer
 from PIL import Image
 
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import SAMPLE, on_the_wall_clock, run_cli
 from ycecli.cli.guard import guarded
 from ycecli.config import Paths
 from ycecli.errors import ExitStatus
@@ -22,9 +23,12 @@ from ycecli.sandbox.server import Fault
 
 
 def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
+    """A yce run to be interrupted mid-way: on the wall clock, so that it is still
+    waiting when the signal comes (tests/conftest.py, on_the_wall_clock)."""
     return subprocess.Popen(
         [sys.executable, "-m", "ycecli", *args],
         cwd=cwd,
+        env=on_the_wall_clock(dict(os.environ)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
