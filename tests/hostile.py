@@ -91,7 +91,10 @@ class Hostile:
     # -- lifecycle -------------------------------------------------------------
 
     def __enter__(self) -> Hostile:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop to look up: every 50 ms, not the default 0.5 s.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
