@@ -17,8 +17,10 @@ its real time on this clock too, so the order of events and the time between the
 are what they would be in real time; only idle time is gone. The timeouts of single
 exchanges are kept on time.monotonic, which is never faked.
 
-In a yce process, tests/clockhook/sitecustomize.py installs it as time.time and
-time.sleep before ycecli is imported, when YCETEST_VIRTUAL_CLOCK names the file.
+In every Python process a test starts (yce, and anything else), with the tests'
+environment, tests/clockhook/sitecustomize.py installs it as time.time and time.sleep
+before anything is imported: PYTHONPATH leads to it, YCETEST_VIRTUAL_CLOCK names the
+file (tests/conftest.py sets both).
 """
 
 from __future__ import annotations
