@@ -1,5 +1,15 @@
 """Shared fixtures: every test gets its own config, cache and state dirs, and tests
-that need the API get a real sandbox on a loopback port (no mocks of requests)."""
+that need the API get a real sandbox on a loopback port (no mocks of requests).
+
+Tests run on a virtual clock (tests/clockhook/virtual_clock.py): yce's waits (its
+pacing of polls, its rate-limit waits, its backoffs) are skipped rather than slept,
+in the yce processes a test starts and in the Clients it makes here, and the sandbox
+(made with sandbox_clock()) keeps the same clock, so a task yce leaves unpolled past
+its window is still dropped. Where the real time between events is the point, a test
+says so: the `wallclock` marker keeps the whole test on the wall clock,
+on_the_wall_clock() one process (one to be caught mid-task, or one of several running
+at once). The `realtime` tests are on the wall clock too.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +22,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.clockhook.virtual_clock import ENV as CLOCK_ENV
+from tests.clockhook.virtual_clock import SandboxClock, SharedClock
 from ycecli.config import Paths, Profile
 from ycecli.sandbox.server import Sandbox, SandboxConfig
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "examples" / "sample.jpg"
+CLOCKHOOK = Path(__file__).resolve().parent / "clockhook"
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +61,64 @@ def fast_config(**overrides) -> SandboxConfig:
     return SandboxConfig(**values)
 
 
+def virtual_clock_env(clock: SharedClock, env: dict | None = None) -> dict[str, str]:
+    """The variables that put a Python process on `clock`: its sitecustomize is
+    imported first (PYTHONPATH) and finds the clock's file."""
+    env = os.environ if env is None else env
+    path = env.get("PYTHONPATH")
+    return {
+        CLOCK_ENV: clock.path,
+        "PYTHONPATH": os.pathsep.join([str(CLOCKHOOK), *([path] if path else [])]),
+    }
+
+
+@pytest.fixture(autouse=True)
+def virtual_clock(request, tmp_path_factory, monkeypatch):
+    """The clock yce waits on in this test, shared with the sandboxes made with
+    sandbox_clock(), the Clients made in this process (their backoffs, their budget's
+    and scheduler's waits; an id_token's timestamp stays on the wall clock) and every
+    Python process started with this environment. None (the wall clock) for tests
+    marked `wallclock` or `realtime`."""
+    if request.node.get_closest_marker("wallclock") or request.node.get_closest_marker("realtime"):
+        yield None
+        return
+    from ycecli.client import Client
+
+    # Beside the test's folders, not in them: tests list what they wrote.
+    clock = SharedClock(tmp_path_factory.mktemp("clock") / "offset", create=True)
+    for key, value in virtual_clock_env(clock).items():
+        monkeypatch.setenv(key, value)
+    made = Client.__init__
+
+    def on_the_virtual_clock(self, profile, paths, **kwargs):
+        given = "sleep" in kwargs
+        kwargs.setdefault("sleep", clock.sleep)
+        made(self, profile, paths, **kwargs)
+        if not given:
+            self.budget.clock = clock.now
+
+    monkeypatch.setattr(Client, "__init__", on_the_virtual_clock)
+    yield clock
+
+
+def on_the_wall_clock(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a Python process that must run in real time: a yce run the test
+    catches mid-task, one of several yce runs at once (a wait skipped by one would
+    move the clock under the others), a process kept alive by sleeping. The virtual
+    clock is the wall clock until something on it skips a wait, and then runs ahead
+    of it by what was skipped: start such processes before anything in the test has
+    waited on the virtual clock."""
+    return {key: value for key, value in env.items() if key != CLOCK_ENV}
+
+
+def sandbox_clock(clock: SharedClock | None):
+    """The clock for a Sandbox: on the test's virtual clock, or the wall clock."""
+    return SandboxClock(clock) if clock is not None else None
+
+
 @pytest.fixture
-def sandbox():
-    with Sandbox(config=fast_config()) as sb:
+def sandbox(virtual_clock):
+    with Sandbox(config=fast_config(), clock=sandbox_clock(virtual_clock)) as sb:
         yield sb
 
 

@@ -91,7 +91,10 @@ class Hostile:
     # -- lifecycle -------------------------------------------------------------
 
     def __enter__(self) -> Hostile:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop to look up: every 50 ms, not the default 0.5 s.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -257,9 +260,11 @@ def proxied_env(sandbox, hostile) -> dict[str, str]:
 
 
 def yce_cli(sandbox, hostile, *args, timeout=60):
-    started = time.monotonic()
+    """The result, and how long the run took on the sandbox's clock (the tests'
+    virtual clock: yce's skipped waits count, tests/conftest.py)."""
+    started = sandbox.clock.now()
     result = run_cli(*args, env=proxied_env(sandbox, hostile), timeout=timeout)
-    return result, time.monotonic() - started
+    return result, sandbox.clock.now() - started
 
 
 def enhance(sandbox, hostile, out: Path, *extra: str, timeout=60):

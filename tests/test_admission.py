@@ -11,7 +11,7 @@ from collections import deque
 import pytest
 from PIL import Image
 
-from tests.conftest import fast_config, make_image, profile_for, run_cli
+from tests.conftest import fast_config, make_image, profile_for, run_cli, sandbox_clock
 from ycecli.api import Yce
 from ycecli.client import make_budget
 from ycecli.config import Paths
@@ -25,12 +25,13 @@ def runs(sandbox, path=RUN_PATH) -> int:
 
 
 @pytest.mark.parametrize("scope", ["account", "file"])
-def test_two_machines_on_one_account_each_get_their_own_result(tmp_path, scope):
+def test_two_machines_on_one_account_each_get_their_own_result(tmp_path, scope, virtual_clock):
     """Two fresh state dirs (two CI runners) on one account, different photos: under
     either reading of 003:1631 the second is not mistaken for the first."""
     red = make_image(tmp_path / "red.jpg", size=(40, 30))
     Image.new("RGB", (40, 30), (20, 200, 40)).save(tmp_path / "green.jpg")
-    with Sandbox(config=fast_config(request_id_scope=scope)) as sandbox:
+    config = fast_config(request_id_scope=scope)
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         outputs = []
         for name, photo in (("a", red), ("b", tmp_path / "green.jpg")):
             machine = tmp_path / f"machine-{name}"
@@ -46,6 +47,7 @@ def test_two_machines_on_one_account_each_get_their_own_result(tmp_path, scope):
     assert Image.open(second_file).convert("RGB").getpixel((5, 5))[1] > 150  # green
 
 
+@pytest.mark.wallclock  # two processes at once: one waits on the other in real time
 def test_two_processes_given_the_same_input_start_one_task(sandbox_env, tmp_path):
     sandbox_env.config.task_seconds = 2.0
     photo = make_image(tmp_path / "same.jpg")
@@ -95,14 +97,16 @@ def test_a_rerun_skips_what_is_done_whatever_the_result_format_and_says_so(
         assert line["files"] == earlier[line["input"]]["files"]
 
 
-def test_a_dropped_task_is_reported_and_left_out_and_the_rest_run(sandbox_env, tmp_path, cutouts):
+def test_a_dropped_task_is_reported_and_left_out_and_the_rest_run(
+    sandbox_env, tmp_path, cutouts, virtual_clock
+):
     # The first run's task is never polled in time: the API drops it (and may charge).
     sandbox_env.config.polling_window = 0.5
     sandbox_env.config.task_seconds = 5.0
     photo = cutouts / "p0.jpg"
     dropped = run_cli("enhance", str(photo), "--scale", "1", "--timeout", "1")
     assert dropped.code == 7, dropped.stderr
-    time.sleep(0.8)
+    virtual_clock.sleep(0.8)  # the window passes
     listed = run_cli("task", "wait", "enhance", sandbox_env_last_task(sandbox_env))
     assert listed.code == 5  # InvalidTaskId: the journal now says dropped
     sandbox_env.config.polling_window = 10.0
@@ -142,11 +146,11 @@ def test_a_one_off_waits_for_the_budget_before_spending_anything_and_says_so(san
     budget = make_budget(
         profile_for(sandbox, rate_limit_ip=6, rate_limit_ip_window=12.0), paths, time.sleep
     )
-    now = time.time()
+    now = sandbox.clock.now()  # the tests' virtual clock, which yce keeps too
     budget.preload([now - 1.0] * 5)
-    sandbox.ip_hits.setdefault("127.0.0.1", deque()).extend([sandbox.clock.now() - 1.0] * 5)
+    sandbox.ip_hits.setdefault("127.0.0.1", deque()).extend([now - 1.0] * 5)
     photo = make_image(tmp_path / "one.jpg")
-    started = time.time()
+    started = sandbox.clock.now()
     result = run_cli("enhance", str(photo), "--scale", "1", env=env)
     assert result.code == 0, result.stderr
     assert "waiting" in result.stderr and "for the rate limit: 6 requests per 12 s per IP" in (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_image, profile_for, run_cli
+from tests.conftest import make_image, on_the_wall_clock, profile_for, run_cli
 from ycecli.api import Yce
 from ycecli.batch import BatchInput, expand_inputs, in_shard, parse_shard
 from ycecli.errors import InvalidInput
@@ -128,7 +128,8 @@ def test_one_failure_does_not_stop_the_others_and_exits_10(sandbox_env, tree):
 
 def test_killed_mid_batch_and_rerun_pays_nothing_twice(sandbox, tree, monkeypatch):
     sandbox.config.task_seconds = 1.5
-    env = {**os.environ, **sandbox.env()}
+    # Caught mid-task: this run is on the wall clock; the rerun skips its waits.
+    env = on_the_wall_clock({**os.environ, **sandbox.env()})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -190,7 +191,8 @@ def test_two_processes_share_the_rate_limits(sandbox, tree):
         f"    api_base: {sandbox.url}\n    rate_limit_ip: 4\n    rate_limit_ip_window: 1\n"
     )
     config.chmod(0o600)
-    env = {**os.environ, "YCE_CONFIG": str(config), "YCE_PROFILE": "shared"}
+    # Two at once: each waits in real time (tests/conftest.py, on_the_wall_clock).
+    env = on_the_wall_clock({**os.environ, "YCE_CONFIG": str(config), "YCE_PROFILE": "shared"})
     procs = [
         subprocess.Popen(
             [
@@ -222,7 +224,8 @@ def test_two_processes_share_the_rate_limits(sandbox, tree):
 
 def test_task_resume_finishes_what_a_killed_run_left(sandbox, tree):
     sandbox.config.task_seconds = 1.5
-    env = {**os.environ, **sandbox.env()}
+    # Caught mid-task: this run is on the wall clock; the rerun skips its waits.
+    env = on_the_wall_clock({**os.environ, **sandbox.env()})
     proc = subprocess.Popen(
         [sys.executable, "-m", "ycecli", "enhance", "photos/a.jpg", "-o", "out.jpg"],
         cwd=tree,

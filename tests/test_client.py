@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import fast_config, profile_for
+from tests.conftest import fast_config, profile_for, sandbox_clock
 from ycecli.api import Yce
 from ycecli.client import redact_headers, redact_json, redact_url
 from ycecli.errors import ApiError, RateLimited
@@ -55,9 +55,9 @@ def test_client_side_limiter_keeps_both_windows():
     assert sent[5] >= 300.0  # the sixth waited for the 5-per-5-minutes window
 
 
-def test_client_never_earns_a_429_the_limits_foresee(paths):
+def test_client_never_earns_a_429_the_limits_foresee(paths, virtual_clock):
     config = fast_config(rate_limit_token=4, rate_limit_token_window=1.0)
-    with Sandbox(config=config) as sandbox:
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         profile = profile_for(sandbox, rate_limit_token=4, rate_limit_token_window=1.0)
         with Yce(profile, paths=paths) as yce:
             for _ in range(6):

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.seeds import seed
 from ycecli.errors import InvalidInput
 from ycecli.features import FEATURES, GROUPS, get_feature
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEED = seed("003_ebfb568487e1b227.txt")  # the extract in tests/seeds/
 
 
 def shape(value):
@@ -22,7 +23,7 @@ def shape(value):
 
 
 def test_enhance_body_matches_the_seed_request_sample():
-    # 003:8491 (CATALOG 2.1): the documented run-task request sample.
+    # 003:8569 (CATALOG 2.1): the documented run-task request sample.
     sample = {
         "request_id": 0,
         "payload": {
@@ -39,10 +40,8 @@ def test_enhance_body_matches_the_seed_request_sample():
     assert body == sample
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents are not beside the repo")
 def test_enhance_sample_is_really_in_the_seed():
-    text = (SEEDS / "003_ebfb568487e1b227.txt").read_text()
-    assert re.search(r'"scale":\s*1', text)
+    assert re.search(r'"scale":\s*1', SEED.text)
 
 
 def test_parameters_are_checked_with_clear_messages():

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import make_image, profile_for, run_cli
+from tests.seeds import seed
 from ycecli.api import InputRef, Yce
 from ycecli.errors import ApiError, InvalidInput, OutputExists
 from ycecli.features import get_feature
@@ -23,7 +24,7 @@ from ycecli.sandbox.model import Output
 from ycecli.sandbox.server import SandboxError
 from ycecli.sandbox.skinzip import build_zip_slip
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_ebfb568487e1b227.txt"
+SEED = seed("003_ebfb568487e1b227.txt")  # the extract in tests/seeds/
 FILE_ID = "pfNK5PuRe0MrwLHcGA3DOmB1ahwfXTbYHjv+KoBIxbE="
 
 # 003:1693, verbatim.
@@ -79,8 +80,8 @@ def shape(value):
 def seed_sample(line: int):
     """The JSON sample that starts at or after `line` of seed 003 (its `\\` line
     continuations removed)."""
-    lines = SEED.read_text().splitlines()
-    index = line - 1
+    lines = SEED.lines_from(line)
+    index = 0
     while not lines[index].startswith("`{"):
         index += 1
     parts = []
@@ -114,7 +115,6 @@ def portrait(path: Path, size=(600, 800)) -> Path:
 # --- bodies --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="the seed documents are not beside the repo")
 def test_the_samples_here_are_the_seeds():
     assert seed_sample(1693) == SKIN_SAMPLE
     assert seed_sample(2141) == FACE_SAMPLE

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.conftest import make_image, profile_for, run_cli
+from tests.seeds import seed
 from ycecli import hooks
 from ycecli.api import Yce
 from ycecli.errors import InvalidInput
@@ -20,7 +20,7 @@ from ycecli.features.hair import FULL_PRESETS, OMBRE_PRESETS, PRESETS
 from ycecli.sandbox.server import SandboxError, check_run_body
 from ycecli.sandbox.styles import CATALOG
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_ebfb568487e1b227.txt"
+SEED = seed("003_ebfb568487e1b227.txt")  # the extract in tests/seeds/
 
 # The run-task request samples, verbatim (003:<line> is where each starts).
 SRC = "pfNK5PuRe0MrwLHcGA3DOmB1ahwfXTbYHjv+KoBIxbE="
@@ -101,7 +101,7 @@ def shape(value):
 def seed_sample(line: int) -> dict:
     """The JSON request sample that starts at `line` of seed 003 (markdown `\\`
     continuations removed)."""
-    lines = SEED.read_text().splitlines()[line - 1 :]
+    lines = SEED.lines_from(line)
     assert lines[0].startswith("`{")
     text = []
     for raw in lines:
@@ -127,7 +127,6 @@ def params_of(body: dict) -> dict:
 # -- 1. bodies as the seed's samples -------------------------------------------------------
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="the seed documents are not beside the repo")
 def test_the_samples_here_are_the_seeds_own():
     assert seed_sample(2572) == HAIR_COLOR_SAMPLE
     assert seed_sample(6980) == CLOTH_SAMPLE

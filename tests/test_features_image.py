@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import profile_for, run_cli
+from tests.seeds import seed
 from ycecli import hooks
 from ycecli.api import InputRef, Job, Yce
 from ycecli.errors import InvalidInput, OutputExists, TaskFailed
@@ -19,7 +20,7 @@ from ycecli.hooks.image import check_out_paint, extend_params, extend_prepare
 from ycecli.sandbox.styles import CATALOG
 from ycecli.validate import MediaInfo
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_ebfb568487e1b227.txt"
+SEED = seed("003_ebfb568487e1b227.txt")  # the extract in tests/seeds/
 SRC = "pfNK5PuRe0MrwLHcGA3DOmB1ahwfXTbYHjv+KoBIxbE="
 ONE_SOURCE = {"request_id": 0, "payload": {"file_sets": {"src_ids": [SRC]}, "actions": [{"id": 0}]}}
 
@@ -122,14 +123,13 @@ COMMANDS = sorted(SAMPLES)
 def seed_sample(line: int) -> dict:
     """The JSON request sample that starts at `line` of seed 003 (1-based), with the
     scrape's backslash continuations removed."""
-    lines = SEED.read_text().split("\n")[line - 2 :]
+    lines = SEED.lines_from(line - 1)
     start = next(i for i, text in enumerate(lines) if text.startswith("`{"))
     end = next(i for i in range(start, len(lines)) if lines[i].endswith("}`"))
     text = "\n".join(lines[start : end + 1])[1:-1]
     return json.loads(text.replace("\\\n", "").replace("\n", ""))
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="the seed documents are not beside the repo")
 @pytest.mark.parametrize("command", COMMANDS)
 def test_the_samples_here_are_the_seeds(command):
     line, sample = SAMPLES[command]

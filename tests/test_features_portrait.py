@@ -9,13 +9,14 @@ import pytest
 from PIL import Image
 
 from tests.conftest import make_image, profile_for, run_cli
+from tests.seeds import seed
 from ycecli.api import Yce
 from ycecli.errors import InvalidInput, TaskFailed
 from ycecli.features import get_feature
 from ycecli.sandbox.server import SandboxError, check_run_body
 from ycecli.sandbox.styles import CATALOG
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEED = seed("003_ebfb568487e1b227.txt")  # the extract in tests/seeds/
 SRC = "pfNK5PuRe0MrwLHcGA3DOmB1ahwfXTbYHjv+KoBIxbE="
 REF = "ligsPdfZTgNrbXnAOsPMFCiKyqGEJWl7SkYBBv6mHUac8ywz/bnMOrhVtlbo86Mc"
 
@@ -96,9 +97,8 @@ def test_style_bodies_equal_the_seed_sample(command):
     assert json.loads(json.dumps(body)) == STYLE_SAMPLE
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents are not beside the repo")
 def test_the_samples_are_really_in_the_seed():
-    compact = re.sub(r"[\s\\]", "", (SEEDS / "003_ebfb568487e1b227.txt").read_text())
+    compact = re.sub(r"[\s\\]", "", SEED.text)
     for sample, times in ((MAKEUP_SAMPLE, 1), (DETECT_SAMPLE, 1), (SWAP_SAMPLE, 1)):
         text = json.dumps(sample, separators=(",", ":"))
         assert compact.count(text) >= times, text

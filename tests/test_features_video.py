@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import profile_for, run_cli
+from tests.seeds import seed
 from ycecli.api import Yce
 from ycecli.errors import InvalidInput, TaskFailed
 from ycecli.features import get_feature
@@ -20,7 +21,7 @@ from ycecli.hooks.video import dst_seconds
 from ycecli.sandbox.engines.video import mp4_duration, still_mp4
 from ycecli.sandbox.styles import CATALOG
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_ebfb568487e1b227.txt"
+SEED = seed("003_ebfb568487e1b227.txt")  # the extract in tests/seeds/
 SRC = "pfNK5PuRe0MrwLHcGA3DOmB1ahwfXTbYHjv+KoBIxbE="
 REF = "ligsPdfZTgNrbXnAOsPMFCiKyqGEJWl7SkYBBv6mHUac8ywz/bnMOrhVtlbo86Mc"
 GROUP, STYLE = 18213963761051864, 22205685004925400  # both above 2**53
@@ -83,8 +84,8 @@ def shape(value):
 
 
 def seed_sample(line: int):
-    lines = SEED.read_text().splitlines()
-    index = line - 1
+    lines = SEED.lines_from(line)
+    index = 0
     while not lines[index].startswith("`{"):
         index += 1
     parts = []
@@ -155,7 +156,6 @@ def face_upload_route(sandbox):
 # --- bodies --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="the seed documents are not beside the repo")
 @pytest.mark.parametrize("command", sorted(SAMPLES))
 def test_the_samples_here_are_the_seeds(command):
     assert seed_sample(SAMPLE_LINES[command]) == SAMPLES[command]

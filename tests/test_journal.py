@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tests.conftest import on_the_wall_clock
 from ycecli import journal as jr
 
 
@@ -57,7 +58,11 @@ def claim(journal, owner, outputs=()):
 @pytest.fixture
 def other_process():
     """A live process that is not this one, and its claim token."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # Alive for real: on the wall clock, not the tests' virtual one (tests/conftest.py).
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        env=on_the_wall_clock(dict(os.environ)),
+    )
     token = f"{os.uname().nodename}:{proc.pid}:{jr._process_start(proc.pid)}"
     yield token
     proc.kill()
@@ -111,7 +116,10 @@ def test_claims_from_two_processes_at_once_make_one_owner(tmp_path):
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", script, str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=on_the_wall_clock(dict(os.environ)),  # each holds its claim for real
         )
         for _ in range(4)
     ]

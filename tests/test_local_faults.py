@@ -3,6 +3,7 @@ a broken journal) end in their documented exit code with a message naming the pa
 and leave no partial file behind."""
 
 import errno
+import os
 import resource
 import signal
 import subprocess
@@ -14,17 +15,20 @@ import pytest
 import typer
 from PIL import Image
 
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import SAMPLE, on_the_wall_clock, run_cli
 from ycecli.cli.guard import guarded
 from ycecli.config import Paths
 from ycecli.errors import ExitStatus
 from ycecli.sandbox.server import Fault
 
 
-def start_cli(*args: str, cwd: Path) -> subprocess.Popen:
+def start_cli(*args: str, cwd: Path, wall_clock: bool = False) -> subprocess.Popen:
+    """A yce run to be interrupted mid-way; on the wall clock where it must still be
+    waiting for its task when the signal comes (tests/conftest.py)."""
     return subprocess.Popen(
         [sys.executable, "-m", "ycecli", *args],
         cwd=cwd,
+        env=on_the_wall_clock(dict(os.environ)) if wall_clock else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,7 +56,7 @@ def test_sigterm_keeps_the_journal_leaves_no_partial_file_and_exits_143(
     else:
         # The download stalls, so the signal arrives while its .part file exists.
         sandbox.inject(Fault("delay", method="GET", path="/storage/files/", delay=5.0))
-    proc = start_cli("enhance", str(SAMPLE), cwd=tmp_path)
+    proc = start_cli("enhance", str(SAMPLE), cwd=tmp_path, wall_clock=phase == "task")
     try:
         if phase == "task":
             wait_for(lambda: any(t.state == "running" for t in sandbox.tasks.values()), "a task")

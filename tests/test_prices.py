@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import fast_config, make_image, run_cli
+from tests.conftest import fast_config, make_image, run_cli, sandbox_clock
 from ycecli.config import Paths, Profile
 from ycecli.prices import PriceBook, PriceStore, charge_of, feature_of, learn
 from ycecli.sandbox.server import Sandbox
@@ -16,9 +16,10 @@ HISTORY = "/s2s/v1.0/client/credit/history"
 
 
 @pytest.fixture
-def priced(monkeypatch):
+def priced(monkeypatch, virtual_clock):
     """A sandbox whose enhance costs 3 units (not 1, so units never read as a count)."""
-    with Sandbox(config=fast_config(unit_prices={"enhance": 3})) as sb:
+    config = fast_config(unit_prices={"enhance": 3})
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sb:
         for key, value in sb.env().items():
             monkeypatch.setenv(key, value)
         yield sb
@@ -58,9 +59,10 @@ def test_units_history_learns_the_price_and_dry_run_then_shows_it(priced, tmp_pa
     assert len(priced.requests) == sent  # a dry run sends nothing, prices included
 
 
-def test_offline_dry_run_uses_the_cache_or_says_unknown(tmp_path, monkeypatch):
+def test_offline_dry_run_uses_the_cache_or_says_unknown(tmp_path, monkeypatch, virtual_clock):
     photo = make_image(tmp_path / "photo.jpg")
-    with Sandbox(config=fast_config(unit_prices={"enhance": 3})) as sandbox:
+    config = fast_config(unit_prices={"enhance": 3})
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         env = sandbox.env()
         for key, value in env.items():
             monkeypatch.setenv(key, value)

@@ -5,6 +5,11 @@ folder holding the files the examples name, with `yce` on PATH and the sandbox's
 credentials in the environment. What is changed before running is listed in
 SUBSTITUTIONS; what cannot run here is listed in SKIPPED with its reason and reported
 as a skipped test, never dropped. Every other line must exit 0.
+
+Each example is its own test, in its own copy of the folder and of a home that has
+seen one run (a result to chain, a journal to report on), so the examples run in any
+order, on any xdist worker. The sandbox is one per worker, on a virtual clock that
+skips yce's waits (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.conftest import fast_config
+from tests.clockhook.virtual_clock import ENV as CLOCK_ENV
+from tests.clockhook.virtual_clock import SandboxClock, SharedClock
+from tests.conftest import fast_config, virtual_clock_env
 from ycecli.features import get_feature
 from ycecli.sandbox.engines.video import still_mp4
 from ycecli.sandbox.server import Sandbox
@@ -41,7 +48,7 @@ SKIPPED = [
     (r"\bpip install\b", "installs from the network (the package install is tested in CI)"),
     (r"YOUR_API_KEY", "sets up a real account's profile; profile add is tested in test_config"),
     (r"\bcurl\b.*https://", "downloads from the internet"),
-    (r"^man\b", "opens a pager; the man pages are checked by tests/test_man.py"),
+    *([(r"^man\b", "man is not installed")] if shutil.which("man") is None else []),
     (
         r"https://example\.com/",
         "hands the API a URL on the internet, which the sandbox can't fetch",
@@ -176,11 +183,51 @@ def _style_id(command: str) -> str:
     return str(CATALOG.feature(slug).groups[0].styles[0].id)
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("readme")
-    home = folder / ".home"
+def _with_home(env: dict[str, str], home: Path) -> dict[str, str]:
+    """`env` with a new, empty home: its own journal, request ids and caches, as a
+    machine of its own (two homes cloned from one would hand out the same request
+    ids, which the sandbox takes for one task)."""
     home.mkdir()
+    # yce paces itself to the documented 100 requests per 5 minutes per IP, and one
+    # sandbox serves every example of an xdist worker. A profile that only sets the
+    # limits lets the credential variables fill the rest, as a user's would.
+    config = home / ".yce-config.yaml"
+    config.write_text(
+        "default_profile: default\nprofiles:\n  default:\n"
+        "    rate_limit_ip: 100000\n    rate_limit_token: 100000\n"
+    )
+    config.chmod(0o600)
+    return {
+        **env,
+        "YCE_CONFIG": str(config),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+    }
+
+
+def _first_run(folder: Path, env: dict[str, str]) -> str:
+    """One run in `env`'s home (its result kept there, not among the examples' files);
+    the result's id."""
+    seed = subprocess.run(
+        ["yce", "--json", "enhance", "seed.jpg", "-o", f"{env['HOME']}/seed_enhance.jpg"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert seed.returncode == 0, seed.stderr
+    return json.loads(seed.stdout.splitlines()[0])["dst_ids"][0]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """The files the examples name, the environment (yce on PATH, the sandbox's
+    credentials, its virtual clock) and the id of a result on the sandbox; each
+    example works on a copy of the files with a home of its own (`workspace`)."""
+    folder = tmp_path_factory.mktemp("readme")
     for name in PICTURES:
         _picture(folder / name)
     # The sandbox finds two faces side by side in an image over twice as wide as high
@@ -191,44 +238,37 @@ def workspace(tmp_path_factory):
     _mask(folder / "people-mask.png")
     _clip(folder / "clip.mp4")
     shutil.copytree(REPO / "examples", folder / "examples")
-    # One sandbox serves some 60 runs here; the documented rate limits are tested in
-    # tests/test_ratelimit.py, and would only make this test wait.
+    shutil.copytree(REPO / "man", folder / "man")
+    # The documented rate limits are tested in tests/test_ratelimit.py, and would
+    # only make this test wait.
     config = fast_config(rate_limit_ip=100_000, rate_limit_token=100_000, initial_units=1_000_000)
-    with Sandbox(config=config) as sandbox:
+    clock = SharedClock(tmp_path_factory.mktemp("clock") / "offset", create=True)
+    with Sandbox(config=config, clock=SandboxClock(clock)) as sandbox:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith("YCE_") and key not in ("NO_COLOR", "XDG_CONFIG_HOME")
+            if not key.startswith("YCE_")
+            and key not in ("NO_COLOR", "XDG_CONFIG_HOME", CLOCK_ENV, "PYTHONPATH")
         }
         env.update(sandbox.env())
-        # yce paces itself to the documented 100 requests per 5 minutes per IP; some
-        # 400 requests here would wait a quarter of an hour. A profile that only sets
-        # the limits lets the credential variables fill the rest, as a user's would.
-        config = folder / ".yce-config.yaml"
-        config.write_text(
-            "default_profile: default\nprofiles:\n  default:\n"
-            "    rate_limit_ip: 100000\n    rate_limit_token: 100000\n"
-        )
-        config.chmod(0o600)
-        env["YCE_CONFIG"] = str(config)
-        env.update(
-            HOME=str(home),
-            XDG_CONFIG_HOME=str(home / ".config"),
-            XDG_CACHE_HOME=str(home / ".cache"),
-            XDG_STATE_HOME=str(home / ".local" / "state"),
-            PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        )
-        seed = subprocess.run(
-            ["yce", "--json", "enhance", "seed.jpg"],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert seed.returncode == 0, seed.stderr
-        dst_id = json.loads(seed.stdout.splitlines()[0])["dst_ids"][0]
+        env.update(virtual_clock_env(clock, {}))
+        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+        dst_id = _first_run(folder, _with_home(env, tmp_path_factory.mktemp("home") / "h"))
         yield folder, env, dst_id
+
+
+@pytest.fixture
+def workspace(template, tmp_path):
+    """A copy of the template's files and a new home, for one example."""
+    source, env, dst_id = template
+    folder = tmp_path / "readme"
+    shutil.copytree(source, folder)
+    return folder, _with_home(env, folder / ".home"), dst_id
+
+
+# An example that reads the journal runs in a home that has seen a run, as the README
+# text around it assumes.
+READS_THE_JOURNAL = re.compile(r"\byce task (?:report|list)\b")
 
 
 # What is changed before a line runs, and why: placeholders the README writes in
@@ -250,13 +290,8 @@ def test_readme_example_runs(workspace, example):
         pytest.skip(f"{example.script!r}: {reason}")
     folder, env, dst_id = workspace
     script = _substitute(example.script, dst_id)
-    if "&" in example.script.splitlines()[0]:
-        # The standalone sandbox's block is a fresh start: its own folder and photo,
-        # not the results the other examples left behind.
-        fresh = folder / f"fresh-{example.line}"
-        fresh.mkdir(exist_ok=True)
-        shutil.copy(folder / "photo.jpg", fresh / "photo.jpg")
-        folder = fresh
+    if READS_THE_JOURNAL.search(script):
+        _first_run(folder, env)
     proc = subprocess.Popen(
         [
             "bash",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 from pathlib import Path
 
 import pytest
@@ -115,12 +114,12 @@ class Api:
         body = feature.build_body(request_id, file_ids, params)
         path = task_path(feature, self.client.profile)
         task_id = submit(self.client, feature, body, path)
-        deadline = time.monotonic() + 10
+        deadline = self.sandbox.clock.now() + 10
         while True:
             status = check_status(self.client, feature, task_id, path)
-            if status.status != "running" or time.monotonic() > deadline:
+            if status.status != "running" or self.sandbox.clock.now() > deadline:
                 return status
-            time.sleep(0.02)
+            self.client.sleep(0.02)  # the tests' virtual clock (tests/conftest.py)
 
     def close(self) -> None:
         self.client.close()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import SAMPLE, fast_config, profile_for
+from tests.conftest import SAMPLE, fast_config, profile_for, sandbox_clock
 from ycecli.api import Yce
 from ycecli.errors import InvalidTaskId, OutOfUnits, TaskFailed, TaskTimeout
 from ycecli.sandbox.server import Fault, Sandbox
@@ -16,9 +16,11 @@ def test_gap_follows_polling_interval_but_never_exceeds_the_window():
     assert next_gap(0.0, 10.0) == 0.2
 
 
-def test_polls_stay_inside_the_window_even_when_the_server_asks_for_less(paths, tmp_path):
+def test_polls_stay_inside_the_window_even_when_the_server_asks_for_less(
+    paths, tmp_path, virtual_clock
+):
     config = fast_config(task_seconds=3.0, polling_interval_ms=60_000, polling_window=3.0)
-    with Sandbox(config=config) as sandbox:
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         profile = profile_for(sandbox, polling_window=3.0)
         with Yce(profile, paths=paths) as yce:
             [result] = yce.run("enhance", str(SAMPLE), {"scale": 1}, output=tmp_path / "o.jpg")
@@ -92,8 +94,9 @@ def test_engine_error_is_task_failed_and_not_charged(sandbox, paths, tmp_path):
     assert not (tmp_path / "o.jpg").exists()
 
 
-def test_timeout_then_wait_picks_the_task_up(paths, tmp_path):
-    with Sandbox(config=fast_config(task_seconds=2.0)) as sandbox:
+def test_timeout_then_wait_picks_the_task_up(paths, tmp_path, virtual_clock):
+    config = fast_config(task_seconds=2.0)
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         with Yce(profile_for(sandbox), paths=paths) as yce:
             with pytest.raises(TaskTimeout) as info:
                 yce.run(
@@ -106,8 +109,9 @@ def test_timeout_then_wait_picks_the_task_up(paths, tmp_path):
         assert len(sandbox.charges()) == 1
 
 
-def test_unpolled_task_is_dropped_and_reported_as_invalid_task_id(paths, tmp_path):
-    with Sandbox(config=fast_config(task_seconds=30.0)) as sandbox:
+def test_unpolled_task_is_dropped_and_reported_as_invalid_task_id(paths, tmp_path, virtual_clock):
+    config = fast_config(task_seconds=30.0)
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         with Yce(profile_for(sandbox), paths=paths) as yce:
             with pytest.raises(TaskTimeout) as info:
                 yce.run(
@@ -120,9 +124,9 @@ def test_unpolled_task_is_dropped_and_reported_as_invalid_task_id(paths, tmp_pat
         assert sandbox.charges() == []  # it never finished, so nothing was consumed
 
 
-def test_out_of_units_is_its_own_error(paths, tmp_path):
+def test_out_of_units_is_its_own_error(paths, tmp_path, virtual_clock):
     with (
-        Sandbox(config=fast_config(initial_units=0)) as sandbox,
+        Sandbox(config=fast_config(initial_units=0), clock=sandbox_clock(virtual_clock)) as sandbox,
         Yce(profile_for(sandbox), paths=paths) as yce,
         pytest.raises(OutOfUnits),
     ):

@@ -5,7 +5,7 @@ import json
 import pytest
 from PIL import Image
 
-from tests.conftest import fast_config, make_image, profile_for, run_cli
+from tests.conftest import fast_config, make_image, profile_for, run_cli, sandbox_clock
 from ycecli.api import Yce
 from ycecli.errors import NetworkError
 from ycecli.features import get_feature
@@ -145,9 +145,12 @@ def test_engine_errors_come_with_a_hint(sandbox, pictures):
 
 
 @pytest.mark.parametrize("status_field", ["task_status", "status", "both"])
-def test_either_status_field_spelling_is_understood(paths, pictures, status_field, tmp_path):
+def test_either_status_field_spelling_is_understood(
+    paths, pictures, status_field, tmp_path, virtual_clock
+):
     hand, ring = pictures
-    with Sandbox(config=fast_config(v2_status_field=status_field)) as sandbox:
+    config = fast_config(v2_status_field=status_field)
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         with Yce(profile_for(sandbox), paths=paths) as yce:
             [result] = yce.run(
                 "ring-vto",
@@ -158,10 +161,10 @@ def test_either_status_field_spelling_is_understood(paths, pictures, status_fiel
         assert result.status == "success"
 
 
-def test_the_ring_task_path_is_a_profile_setting(paths, pictures, tmp_path):
+def test_the_ring_task_path_is_a_profile_setting(paths, pictures, tmp_path, virtual_clock):
     hand, ring = pictures
     config = fast_config(ring_task_path="/s2s/v2.0/task/ring")  # as in 002's curl sample
-    with Sandbox(config=config) as sandbox:
+    with Sandbox(config=config, clock=sandbox_clock(virtual_clock)) as sandbox:
         default = profile_for(sandbox)
         with Yce(default, paths=paths) as yce, pytest.raises(Exception) as info:
             yce.run(

@@ -363,6 +363,7 @@ class TaskPipeline:
                 path=self.endpoint,
                 window=self.profile.polling_window,
                 timeout=self.timeout,
+                sleep=self.client.sleep,
                 on_status=lambda s, t: self.emit(
                     Event(EventKind.STATUS, label=label, status=s, task_id=task_id, elapsed=t)
                 ),

@@ -139,7 +139,7 @@ class Scheduler:
         self.fail_fast = fail_fast
         self.budget = pipeline.client.budget
         self.clock = clock or self.budget.clock
-        self.sleep = sleep or time.sleep
+        self.sleep = sleep or self.budget.sleep
         self.window = pipeline.profile.polling_window
         self.longest_gap = next_gap(self.window, self.window)
         self.unit = self.window / 10.0  # pacing's constants are set for a 10 s window
