@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ycecli.files import write_atomic
+
 if TYPE_CHECKING:
     import requests
     from PIL.Image import Image
@@ -91,11 +93,7 @@ def fetch_thumbnail(
             img.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ThumbnailUnavailable("not a picture") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_suffix(f".{id(data)}.part")
-    part.write_bytes(data)
-    part.replace(path)
-    return path
+    return write_atomic(path, data)
 
 
 def fetch_all(

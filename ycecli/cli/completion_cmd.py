@@ -106,6 +106,7 @@ def install(
     --force."""
     from ycecli.cli.docs import MARKER, completion_script
     from ycecli.errors import OutputExists
+    from ycecli.files import write_atomic
 
     state = ctx.obj
     path = install_path(shell.value)
@@ -121,10 +122,7 @@ def install(
                 hint="Pass --force to replace it, or use `yce completion show "
                 f"{shell.value}` and install it yourself.",
             )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(script, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, script)
     if state.json:
         state.reporter.data(shaped("completion", {"shell": shell.value, "path": str(path)}))
         return

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ycecli.errors import InvalidInput, UsageError
+from ycecli.files import write_atomic
 from ycecli.validate import sniff_content_type
 
 STDIN = "-"
@@ -55,8 +56,7 @@ def read_stdin(folder: Path) -> Path:
         raise InvalidInput("stdin (`-`): the input is empty", hint="Pipe a file's bytes in.")
     content_type = sniff_content_type(data[:32])
     path = folder / f"{STDIN_STEM}{_SUFFIX.get(content_type or '', '.bin')}"
-    path.write_bytes(data)
-    return path
+    return write_atomic(path, data, private=True)
 
 
 def check_stdout_sink(*, inputs: int, json_mode: bool) -> None:

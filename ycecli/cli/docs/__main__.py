@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ycecli.cli.app import app
 from ycecli.cli.docs import generated_files
+from ycecli.files import write_atomic
 
 
 def _repo_root() -> Path:
@@ -39,8 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if current != text:
             stale.append(rel)
             if args.write:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                write_atomic(path, text)
     for directory, pattern in (("completions", "*"), ("man", "*.1")):
         for path in sorted((root / directory).glob(pattern)):
             rel = f"{directory}/{path.name}"
