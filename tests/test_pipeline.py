@@ -25,20 +25,24 @@ def _poll_to_end(pipeline, task_id, seconds=20.0):
     raise AssertionError("the task never ended")
 
 
-def test_one_task_step_by_step_is_journalled_before_each_spend(sandbox, paths, tmp_path):
+def _started(session, output):
+    """One enhance task taken through upload, prepare and start."""
     feature = get_feature("enhance")
+    pipeline = pipeline_for(session, feature)
+    [job] = plan_jobs(session, feature, [str(SAMPLE)], output=output)
+    job.params = feature.resolve_params({"scale": 2})
+    result = TaskResult(feature="enhance", input=job.label)
+    file_ids, failed = pipeline.upload_many([job])
+    assert not failed and file_ids[0]["source"]
+    submission = pipeline.prepare(job, result, file_ids[0])
+    assert submission is not None
+    task_id, record = pipeline.start(job, submission, result)
+    return pipeline, job, result, task_id, record
+
+
+def test_one_task_step_by_step_is_journalled_before_each_spend(sandbox, paths, tmp_path):
     with Session(profile_for(sandbox), paths=paths) as session:
-        pipeline = pipeline_for(session, feature)
-        [job] = plan_jobs(session, feature, [str(SAMPLE)], output=tmp_path / "out.jpg")
-        job.params = feature.resolve_params({"scale": 2})
-        result = TaskResult(feature="enhance", input=job.label)
-
-        file_ids, failed = pipeline.upload_many([job])
-        assert not failed and file_ids[0]["source"]
-        submission = pipeline.prepare(job, result, file_ids[0])
-        assert submission is not None
-
-        task_id, record = pipeline.start(job, submission, result)
+        pipeline, job, result, task_id, record = _started(session, tmp_path / "out.jpg")
         # The journal knew the request_id and the task_id before the first poll.
         stored = session.journal.get(record)
         assert stored.state == jr.RUNNING and stored.task_id == task_id
@@ -54,15 +58,8 @@ def test_one_task_step_by_step_is_journalled_before_each_spend(sandbox, paths, t
 
 def test_a_failure_is_recorded_the_same_way_in_the_result_and_the_journal(sandbox, paths, tmp_path):
     sandbox.fail_next_task("error_decode_image", "cannot decode")
-    feature = get_feature("enhance")
     with Session(profile_for(sandbox), paths=paths) as session:
-        pipeline = pipeline_for(session, feature)
-        [job] = plan_jobs(session, feature, [str(SAMPLE)], output=tmp_path / "out.jpg")
-        job.params = feature.resolve_params({"scale": 2})
-        result = TaskResult(feature="enhance", input=job.label)
-        file_ids, _ = pipeline.upload_many([job])
-        submission = pipeline.prepare(job, result, file_ids[0])
-        task_id, record = pipeline.start(job, submission, result)
+        pipeline, _, result, task_id, record = _started(session, tmp_path / "out.jpg")
         status = _poll_to_end(pipeline, task_id)
         assert status.status == "error"
         error = pipeline.engine_error(task_id, status)

@@ -335,15 +335,7 @@ def poll(
         if status.status == "success":
             return status
         if status.status == "error":
-            raise TaskFailed(
-                f"{feature.command}: task {task_id} failed: {status.error or 'error'}"
-                + (f" ({status.error_message})" if status.error_message else ""),
-                task_id=task_id,
-                error=status.error,
-                error_message=status.error_message,
-                hint=feature.error_hints.get(status.error or "")
-                or ENGINE_HINTS.get(status.error or "", "No units are charged for a failed task."),
-            )
+            raise engine_error(feature, task_id, status)
         gap = next_gap(status.polling_interval, window)
         # Count the gap from when this poll was sent, so a slow reply does not
         # stretch the gap past the window.
@@ -380,3 +372,18 @@ ENGINE_HINTS = {
     "error_unsupport_ratio": "The aspect ratio is not supported; crop the image.",
     "unknown_internal_error": "The engine failed; try again later.",
 }
+
+
+def engine_error(feature: Feature, task_id: str, status: TaskStatus) -> TaskFailed:
+    """The error of a task the engine ended with status "error", with the feature's
+    own hint for its code where it has one."""
+    code = status.error or ""
+    return TaskFailed(
+        f"{feature.command}: task {task_id} failed: {status.error or 'error'}"
+        + (f" ({status.error_message})" if status.error_message else ""),
+        task_id=task_id,
+        error=status.error,
+        error_message=status.error_message,
+        hint=feature.error_hints.get(code)
+        or ENGINE_HINTS.get(code, "No units are charged for a failed task."),
+    )

@@ -47,7 +47,7 @@ from ycecli.run.types import (
     TaskResult,
 )
 from ycecli.shell import shell_command
-from ycecli.tasks import ENGINE_HINTS, TaskStatus, check_status, poll, submit, task_path
+from ycecli.tasks import TaskStatus, check_status, engine_error, poll, submit, task_path
 from ycecli.transfer import create_upload_slots, download, put_file
 from ycecli.validate import sniff_content_type
 
@@ -374,16 +374,7 @@ class TaskPipeline:
 
     def engine_error(self, task_id: str, status: TaskStatus) -> TaskFailed:
         """The error of a task the engine ended with status "error"."""
-        feature = self.feature
-        return TaskFailed(
-            f"{feature.command}: task {task_id} failed: {status.error or 'error'}"
-            + (f" ({status.error_message})" if status.error_message else ""),
-            task_id=task_id,
-            error=status.error,
-            error_message=status.error_message,
-            hint=feature.error_hints.get(status.error or "")
-            or ENGINE_HINTS.get(status.error or "", "No units are charged for a failed task."),
-        )
+        return engine_error(self.feature, task_id, status)
 
     def timeout_error(self, task_id: str) -> TaskTimeout:
         """--timeout ran out while the task was running: say how to pick it up."""
