@@ -215,10 +215,6 @@ class RunOptions:
     fail_fast: bool = False
     retry_dropped: bool = False
 
-    def emit(self, event: Event) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
-
 
 class SkipTask(Exception):
     """Raised by a before_submit hook when its job is complete without a task of its
