@@ -62,7 +62,12 @@ def test_sigterm_keeps_the_journal_leaves_no_partial_file_and_exits_143(
             wait_for(lambda: any(t.state == "running" for t in sandbox.tasks.values()), "a task")
             time.sleep(0.3)  # past the journal write that follows the run request
         else:
-            wait_for(lambda: partial_files(tmp_path), "the download's .part file")
+            # The result's own part file: yce writes others too (its token, whole, via
+            # a part file of its own), which may come first.
+            wait_for(
+                lambda: list(tmp_path.glob(".sample_enhance.jpg.*.part")),
+                "the download's .part file",
+            )
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=20)
     finally:
